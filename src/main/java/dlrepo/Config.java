@@ -1,0 +1,158 @@
+package dlrepo;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * Every setting of the daemon, read once from {@code DLREPO_*} environment variables.
+ * A malformed value is a {@link ConfigException} whose message names the variable.
+ */
+public record Config(
+        Path rootDir,
+        String listenAddress,
+        int listenPort,
+        String logLevel,
+        String logOutput,
+        int chunkSize,
+        long orphanBlobLifetime,
+        long tagCleanupPeriod,
+        long userQuota,
+        Optional<Path> postProcessCmd,
+        Optional<Pattern> postProcessFilter,
+        long postProcessTimeout,
+        Optional<Pattern> internalFormatFilter,
+        Optional<String> publicUrl,
+        Optional<String> xSendfileHeader,
+        boolean fsync,
+        int workerThreads,
+        int ioThreads,
+        long shutdownTimeout,
+        Map<String, String> env) {
+
+    public static final String DEFAULT_ROOT = "/var/lib/dlrepo";
+
+    public static final class ConfigException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        ConfigException(String variable, String value, String why) {
+            super(variable + "=" + value + ": " + why);
+        }
+    }
+
+    public static Config fromEnv(Map<String, String> env) {
+        Reader r = new Reader(env);
+        String level = r.string("DLREPO_LOG_LEVEL", "WARNING").toUpperCase(Locale.ROOT);
+        if (!java.util.Set.of("DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL").contains(level)) {
+            throw new ConfigException("DLREPO_LOG_LEVEL", level, "expected DEBUG, INFO, WARNING, ERROR or CRITICAL");
+        }
+        String output = r.string("DLREPO_LOG_OUTPUT", System.console() != null ? "console" : "syslog");
+        if (!output.equals("console") && !output.equals("syslog")) {
+            throw new ConfigException("DLREPO_LOG_OUTPUT", output, "expected console or syslog");
+        }
+        Optional<Path> postProcess = r.optional("DLREPO_POST_PROCESS_CMD").map(Path::of);
+        postProcess.ifPresent(p -> {
+            if (!p.isAbsolute()) {
+                throw new ConfigException("DLREPO_POST_PROCESS_CMD", p.toString(), "must be an absolute path");
+            }
+            if (!java.nio.file.Files.isExecutable(p)) {
+                throw new ConfigException("DLREPO_POST_PROCESS_CMD", p.toString(), "not an executable file");
+            }
+        });
+        Optional<String> publicUrl = r.optional("DLREPO_PUBLIC_URL").map(u -> u.replaceAll("/+$", ""));
+        publicUrl.ifPresent(u -> {
+            if (!u.matches("https?://[^/\\s]+(/\\S*)?")) {
+                throw new ConfigException("DLREPO_PUBLIC_URL", u, "expected an http:// or https:// URL");
+            }
+        });
+        Optional<String> sendfile = r.optional("DLREPO_X_SENDFILE_HEADER");
+        sendfile.ifPresent(h -> {
+            if (!h.matches("[A-Za-z0-9-]+")) {
+                throw new ConfigException("DLREPO_X_SENDFILE_HEADER", h, "not a valid header name");
+            }
+        });
+        String root = r.string("DLREPO_ROOT_DIR", DEFAULT_ROOT);
+        return new Config(
+                Path.of(root).toAbsolutePath().normalize(),
+                r.string("DLREPO_LISTEN_ADDRESS", "127.0.0.1"),
+                (int) r.number("DLREPO_LISTEN_PORT", 1337, 0, 65535),
+                level,
+                output,
+                (int) r.number("DLREPO_CHUNK_SIZE", 262144, 4096, 64L << 20),
+                r.number("DLREPO_ORPHAN_BLOB_LIFETIME", 600, 0, Long.MAX_VALUE),
+                r.number("DLREPO_TAG_CLEANUP_PERIOD", 86400, 0, Long.MAX_VALUE),
+                r.number("DLREPO_USER_QUOTA", 10737418240L, 0, Long.MAX_VALUE),
+                postProcess,
+                r.regex("DLREPO_POST_PROCESS_FILTER"),
+                r.number("DLREPO_POST_PROCESS_TIMEOUT", 600, 1, Long.MAX_VALUE),
+                r.regex("DLREPO_INTERNAL_FORMAT_FILTER"),
+                publicUrl,
+                sendfile,
+                r.bool("DLREPO_FSYNC", true),
+                (int) r.number("DLREPO_WORKER_THREADS", 64, 2, 4096),
+                (int) r.number("DLREPO_IO_THREADS", Math.max(2, Runtime.getRuntime().availableProcessors()), 1, 256),
+                r.number("DLREPO_SHUTDOWN_TIMEOUT", 30, 0, 86400),
+                Map.copyOf(env));
+    }
+
+    /** A variable outside the core set, for the parts of the daemon that read their own. */
+    public Optional<String> get(String variable) {
+        return new Reader(env).optional(variable);
+    }
+
+    private record Reader(Map<String, String> env) {
+        Optional<String> optional(String name) {
+            String v = env.get(name);
+            return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.strip());
+        }
+
+        String string(String name, String def) {
+            return optional(name).orElse(def);
+        }
+
+        long number(String name, long def, long min, long max) {
+            Optional<String> v = optional(name);
+            if (v.isEmpty()) {
+                return def;
+            }
+            long n;
+            try {
+                n = Long.parseLong(v.get());
+            } catch (NumberFormatException e) {
+                throw new ConfigException(name, v.get(), "not an integer");
+            }
+            if (n < min || n > max) {
+                throw new ConfigException(name, v.get(), "must be between " + min + " and " + max);
+            }
+            return n;
+        }
+
+        boolean bool(String name, boolean def) {
+            Optional<String> v = optional(name);
+            if (v.isEmpty()) {
+                return def;
+            }
+            switch (v.get().toLowerCase(Locale.ROOT)) {
+                case "1", "true", "yes", "on":
+                    return true;
+                case "0", "false", "no", "off":
+                    return false;
+                default:
+                    throw new ConfigException(name, v.get(), "expected 0 or 1");
+            }
+        }
+
+        Optional<Pattern> regex(String name) {
+            return optional(name).map(v -> {
+                try {
+                    return Pattern.compile(v);
+                } catch (PatternSyntaxException e) {
+                    throw new ConfigException(name, v, "invalid regular expression: " + e.getDescription());
+                }
+            });
+        }
+    }
+}

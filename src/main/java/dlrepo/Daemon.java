@@ -1,0 +1,102 @@
+package dlrepo;
+
+import dlrepo.cleanup.CleanupTrigger;
+import dlrepo.fs.PostProcessor;
+import dlrepo.fs.Storage;
+import dlrepo.http.ArchiveHandler;
+import dlrepo.http.ArtifactHandler;
+import dlrepo.http.BranchHandler;
+import dlrepo.http.BranchesHandler;
+import dlrepo.http.Dispatcher;
+import dlrepo.http.FileSender;
+import dlrepo.http.FormatFileHandler;
+import dlrepo.http.FormatHandler;
+import dlrepo.http.FormatSumsHandler;
+import dlrepo.http.HomeHandler;
+import dlrepo.http.JobHandler;
+import dlrepo.http.Router;
+import dlrepo.http.TagHandler;
+import dlrepo.publish.Publisher;
+import io.undertow.Handlers;
+import io.undertow.Undertow;
+import io.undertow.UndertowOptions;
+import io.undertow.server.handlers.GracefulShutdownHandler;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The daemon: storage, handlers and the HTTP server wired together, started and stopped. */
+public final class Daemon implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
+
+    private final Config config;
+    private RootLock rootLock;
+    private Undertow server;
+    private GracefulShutdownHandler graceful;
+
+    public Daemon(Config config) {
+        this.config = config;
+    }
+
+    public void start() throws IOException {
+        rootLock = RootLock.acquire(config.rootDir());
+        Storage storage = new Storage(config.rootDir(), config.fsync(), config.chunkSize(),
+                config.internalFormatFilter(),
+                new PostProcessor(config.postProcessCmd(), config.postProcessFilter(), config.postProcessTimeout()));
+        storage.init();
+        CleanupTrigger cleanup = tags -> LOG.debug("cleanup requested (tags={})", tags);
+        FileSender sender = new FileSender(config.xSendfileHeader());
+        Router router = new Router(storage, new Router.Routes(
+                new HomeHandler(),
+                new BranchesHandler(),
+                new BranchHandler(cleanup),
+                new TagHandler(cleanup, Publisher.none()),
+                new JobHandler(cleanup),
+                ArchiveHandler.job(),
+                new FormatHandler(cleanup),
+                new FormatFileHandler(),
+                ArchiveHandler.format(),
+                new FormatSumsHandler(),
+                new ArtifactHandler(sender, config.chunkSize()),
+                Map.of()));
+        graceful = Handlers.gracefulShutdown(new Dispatcher(router));
+        server = Undertow.builder()
+                .setIoThreads(config.ioThreads())
+                .setWorkerThreads(config.workerThreads())
+                .setServerOption(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, false)
+                .addHttpListener(config.listenPort(), config.listenAddress())
+                .setHandler(Handlers.httpContinueRead(graceful))
+                .build();
+        server.start();
+        LOG.info("serving {} on http://{}:{}/", config.rootDir(), config.listenAddress(), port());
+    }
+
+    public int port() {
+        return ((InetSocketAddress) server.getListenerInfo().get(0).getAddress()).getPort();
+    }
+
+    /** Stops accepting, lets requests in flight finish (bounded), then stops. */
+    @Override
+    public void close() {
+        if (server == null) {
+            return;
+        }
+        graceful.shutdown();
+        try {
+            if (!graceful.awaitShutdown(config.shutdownTimeout() * 1000)) {
+                LOG.warn("requests still running after {}s, stopping anyway", config.shutdownTimeout());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        server.stop();
+        server = null;
+        try {
+            rootLock.close();
+        } catch (IOException e) {
+            LOG.warn("releasing the root lock: {}", e.toString());
+        }
+    }
+}

@@ -1,0 +1,265 @@
+package dlrepo.fs;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code .../<job>/<format>/}: a folder of artifacts of one kind. {@code .digests} lists its
+ * files with their digests; {@code .dirty} exists from the first upload until the format
+ * is finalized.
+ */
+public final class ArtifactFormat {
+    private static final Logger LOG = LoggerFactory.getLogger(ArtifactFormat.class);
+    /** The format the container registry writes. */
+    public static final String CONTAINER = "container";
+
+    private final Job job;
+    private final String name;
+    private final Path path;
+
+    ArtifactFormat(Job job, String name) {
+        this.job = job;
+        this.name = name;
+        this.path = job.path().resolve(name);
+    }
+
+    public Job job() {
+        return job;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    public boolean exists() {
+        return Files.isDirectory(path);
+    }
+
+    public boolean isInternal() {
+        return storage().isInternalFormat(name);
+    }
+
+    public boolean isDirty() {
+        return Disk.flag(path.resolve(".dirty"));
+    }
+
+    public SortedMap<String, Digest> digests() throws IOException {
+        SortedMap<String, Digest> map = new TreeMap<>();
+        for (Map.Entry<String, String> e : JsonFiles.readStrings(path.resolve(".digests")).entrySet()) {
+            try {
+                map.put(e.getKey(), Digest.parse(e.getValue()));
+            } catch (RepoException ex) {
+                LOG.warn("{}: ignoring bad digest of {}", path.resolve(".digests"), e.getKey());
+            }
+        }
+        return map;
+    }
+
+    /** The digest of the {@code .digests} file itself: what the job digest records. */
+    Digest contentDigest() throws IOException {
+        return Digest.of(Disk.readIfExists(path.resolve(".digests")).orElse(JsonFiles.serialize(Map.of())));
+    }
+
+    /** The relative paths of the files, sorted. */
+    public List<String> files() throws IOException {
+        return new ArrayList<>(digests().keySet());
+    }
+
+    /** Where {@code relPath} lives on disk (validated, always inside the format). */
+    public Path file(String relPath) {
+        Names.checkRelPath(relPath);
+        Path p = path.resolve(relPath).normalize();
+        if (!p.startsWith(path) || p.equals(path)) {
+            throw RepoException.badRequest("Invalid file path '" + relPath + "'");
+        }
+        return p;
+    }
+
+    /**
+     * Refuses writes the job's state forbids: a locked job (unless this format is
+     * internal) and the container format (written by the registry and the publisher only).
+     */
+    public void checkWritable(boolean allowContainer) {
+        if (name.equals(CONTAINER) && !allowContainer) {
+            throw RepoException.badRequest("The container format is written through the registry (/v2/)");
+        }
+        if (job.isLocked() && !isInternal()) {
+            throw RepoException.badRequest("Job is locked");
+        }
+    }
+
+    /** Stores a finished upload at {@code relPath}. */
+    public void put(String relPath, Upload upload, boolean allowContainer) throws IOException {
+        Digest d = upload.finish();
+        store(relPath, d, allowContainer, target -> storage().blobs().commit(upload.path(), d, target));
+    }
+
+    /** Hard-links the existing blob {@code d} at {@code relPath} (404-kind if missing). */
+    public void link(String relPath, Digest d, boolean allowContainer) throws IOException {
+        store(relPath, d, allowContainer, target -> storage().blobs().link(d, target));
+    }
+
+    private interface Linker {
+        void link(Path target) throws IOException;
+    }
+
+    private void store(String relPath, Digest d, boolean allowContainer, Linker linker) throws IOException {
+        Path target = file(relPath);
+        Disk disk = storage().disk();
+        try (TreeLocks.Lease l = lock(true)) {
+            checkWritable(allowContainer);
+            job.create();
+            disk.createDirectories(path);
+            disk.setFlag(path.resolve(".dirty"), true);
+            prepareParent(target);
+            linker.link(target);
+            SortedMap<String, Digest> digests = digests();
+            digests.put(relPath, d);
+            writeDigests(digests);
+        }
+    }
+
+    private void prepareParent(Path target) throws IOException {
+        try {
+            storage().disk().createDirectories(target.getParent());
+        } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.NotDirectoryException e) {
+            throw RepoException.badRequest("A file is in the way of " + path.relativize(target));
+        }
+        if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+            throw RepoException.badRequest(path.relativize(target) + " is a folder");
+        }
+    }
+
+    private void writeDigests(SortedMap<String, Digest> digests) throws IOException {
+        Map<String, String> out = new TreeMap<>();
+        digests.forEach((k, v) -> out.put(k, v.toString()));
+        storage().disk().writeAtomically(path.resolve(".digests"), JsonFiles.serialize(out));
+    }
+
+    /**
+     * Ends the upload phase: runs the post-process command when configured and its filter
+     * matches, stores what it added or changed, drops what it removed, clears the dirty
+     * flag. A failing command changes nothing and the format stays dirty.
+     */
+    public void finalizeFormat() throws IOException {
+        try (TreeLocks.Lease l = lock(true)) {
+            if (!exists()) {
+                throw RepoException.notFound("Format " + name + " not found");
+            }
+            if (!isDirty()) {
+                return;
+            }
+            SortedMap<String, Digest> digests = digests();
+            if (storage().postProcessor().appliesTo(digests.keySet())) {
+                postProcess(digests);
+            }
+            storage().disk().setFlag(path.resolve(".dirty"), false);
+        }
+    }
+
+    private void postProcess(SortedMap<String, Digest> before) throws IOException {
+        Path work = storage().blobs().uploadsDir().resolve(Disk.randomName() + ".postprocess");
+        try {
+            Files.createDirectories(work);
+            for (String rel : before.keySet()) {
+                Path dst = work.resolve(rel);
+                Files.createDirectories(dst.getParent());
+                Files.copy(path.resolve(rel), dst);
+            }
+            storage().postProcessor().run(work, path);
+            SortedMap<String, Path> after = collect(work);
+            SortedMap<String, Digest> digests = new TreeMap<>();
+            for (String rel : before.keySet()) {
+                if (!after.containsKey(rel)) {
+                    Files.deleteIfExists(path.resolve(rel));
+                }
+            }
+            for (Map.Entry<String, Path> e : after.entrySet()) {
+                Digest d = hash(e.getValue());
+                digests.put(e.getKey(), d);
+                if (!d.equals(before.get(e.getKey()))) {
+                    Path target = file(e.getKey());
+                    prepareParent(target);
+                    storage().blobs().commit(e.getValue(), d, target);
+                }
+            }
+            writeDigests(digests);
+        } finally {
+            Disk.deleteTree(work);
+        }
+    }
+
+    /** The regular files the command left, by relative path; others are skipped. */
+    private SortedMap<String, Path> collect(Path work) throws IOException {
+        SortedMap<String, Path> files = new TreeMap<>();
+        Files.walkFileTree(work, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                String rel = work.relativize(file).toString();
+                if (!attrs.isRegularFile()) {
+                    LOG.warn("post-process of {}: ignoring {} (not a regular file)", path, rel);
+                    return FileVisitResult.CONTINUE;
+                }
+                try {
+                    Names.checkRelPath(rel);
+                    files.put(rel, file);
+                } catch (RepoException e) {
+                    LOG.warn("post-process of {}: ignoring {}: {}", path, rel, e.getMessage());
+                }
+                return FileVisitResult.CONTINUE;
+            }
+        });
+        return files;
+    }
+
+    private Digest hash(Path file) throws IOException {
+        MessageDigest md = Digest.sha256();
+        byte[] buf = new byte[storage().chunkSize()];
+        try (InputStream in = Files.newInputStream(file)) {
+            int n;
+            while ((n = in.read(buf)) != -1) {
+                md.update(buf, 0, n);
+            }
+        }
+        return Digest.of(md);
+    }
+
+    /** Deletes the format; refused in a locked job unless the format is internal. */
+    public void delete() throws IOException {
+        try (TreeLocks.Lease l = lock(true)) {
+            if (!exists()) {
+                throw RepoException.notFound("Format " + name + " not found");
+            }
+            if (job.isLocked() && !isInternal()) {
+                throw RepoException.badRequest("Job is locked");
+            }
+            storage().disk().remove(path);
+        }
+    }
+
+    TreeLocks.Lease lock(boolean exclusive) {
+        return job.tag().branch().repository().lock(path, exclusive);
+    }
+
+    private Storage storage() {
+        return job.tag().branch().repository().storage();
+    }
+}

@@ -1,0 +1,194 @@
+package dlrepo.fs;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.OptionalLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The content-addressed store: {@code .blobs/sha256/<xx>/<hex>} and the {@code .uploads}
+ * staging folder. A blob is never overwritten. Every operation that relies on a blob
+ * existing (probe, link, commit) runs under the blob's {@link DigestLocks digest lock},
+ * the same lock the orphan collector takes before unlinking.
+ */
+public final class BlobStore {
+    private static final Logger LOG = LoggerFactory.getLogger(BlobStore.class);
+    private static final int MAX_LINK_RETRIES = 2;
+
+    private final Path blobs;
+    private final Path uploads;
+    private final DigestLocks locks;
+    private final Disk disk;
+
+    public BlobStore(Path root, DigestLocks locks, Disk disk) {
+        this.blobs = root.resolve(".blobs").resolve("sha256");
+        this.uploads = root.resolve(".uploads");
+        this.locks = locks;
+        this.disk = disk;
+    }
+
+    public Path blobsDir() {
+        return blobs;
+    }
+
+    public Path uploadsDir() {
+        return uploads;
+    }
+
+    public DigestLocks locks() {
+        return locks;
+    }
+
+    public Path path(Digest d) {
+        return blobs.resolve(d.hex().substring(0, 2)).resolve(d.hex());
+    }
+
+    public void init() throws IOException {
+        Files.createDirectories(blobs);
+        Files.createDirectories(uploads);
+        Object a = Files.getAttribute(blobs, "unix:dev");
+        Object b = Files.getAttribute(uploads, "unix:dev");
+        if (!a.equals(b)) {
+            throw new IOException(blobs + " and " + uploads + " must be on the same file system");
+        }
+    }
+
+    /** A new, empty upload file in {@code .uploads}, readable by the daemon only. */
+    public Upload startUpload() throws IOException {
+        Files.createDirectories(uploads);
+        Path p = uploads.resolve(Disk.randomName());
+        FileChannel ch = FileChannel.open(p, Set0600.OPTIONS, Set0600.ATTR);
+        return new Upload(p, ch, disk.fsync());
+    }
+
+    /**
+     * The dedup probe: the blob's size if it exists, its mtime refreshed so that the
+     * collector leaves it alone for a full lifetime (a link by digest is expected next).
+     */
+    public OptionalLong probe(Digest d) throws IOException {
+        return locks.withLock(d, () -> {
+            Long size = touch(path(d));
+            return size == null ? OptionalLong.empty() : OptionalLong.of(size);
+        });
+    }
+
+    /** Hard-links the existing blob {@code d} at {@code target}; 404-kind if it is gone. */
+    public long link(Digest d, Path target) throws IOException {
+        return locks.withLock(d, () -> {
+            Long size = touch(path(d));
+            if (size == null) {
+                throw RepoException.notFound("Blob " + d + " not found");
+            }
+            linkBlob(d, target);
+            return size;
+        });
+    }
+
+    /**
+     * Stores the finished upload {@code tmp} (whose digest is {@code d}) as a blob, unless
+     * that blob exists already, then hard-links the blob at {@code target}.
+     */
+    public void commit(Path tmp, Digest d, Path target) throws IOException {
+        locks.withLock(d, () -> {
+            Path blob = path(d);
+            if (touch(blob) != null) {
+                Files.deleteIfExists(tmp);
+            } else {
+                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
+                Files.createDirectories(blob.getParent());
+                Files.move(tmp, blob, StandardCopyOption.ATOMIC_MOVE);
+                disk.syncDir(blob.getParent());
+            }
+            linkBlob(d, target);
+            return null;
+        });
+    }
+
+    /** Refreshes the mtime; returns the size, or null if there is no such file. */
+    private static Long touch(Path blob) throws IOException {
+        try {
+            Files.setLastModifiedTime(blob, FileTime.fromMillis(System.currentTimeMillis()));
+            return Files.size(blob);
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+    }
+
+    private void linkBlob(Digest d, Path target) throws IOException {
+        Path blob = path(d);
+        for (int attempt = 0;; attempt++) {
+            try {
+                linkReplacing(blob, target);
+                break;
+            } catch (FileSystemException e) {
+                if (!tooManyLinks(e) || attempt >= MAX_LINK_RETRIES) {
+                    throw e;
+                }
+                newGeneration(d);
+            }
+        }
+        disk.syncDir(target.getParent());
+    }
+
+    /** Hard-links {@code blob} at {@code target}, atomically replacing what was there. */
+    private static void linkReplacing(Path blob, Path target) throws IOException {
+        try {
+            Files.createLink(target, blob);
+            return;
+        } catch (FileAlreadyExistsException e) {
+            // replace below
+        }
+        Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp-" + Disk.randomName());
+        try {
+            Files.createLink(tmp, blob);
+            // a rename onto another link of the same inode does nothing: tmp is deleted below
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    private static boolean tooManyLinks(FileSystemException e) {
+        return e.getReason() != null && e.getReason().contains("Too many links");
+    }
+
+    /**
+     * The blob reached the file system's link limit: store a fresh copy under the same
+     * name. The old inode stays linked from the tree; new links go to the copy.
+     */
+    private void newGeneration(Digest d) throws IOException {
+        Path blob = path(d);
+        Path copy = uploads.resolve(Disk.randomName());
+        try {
+            Files.copy(blob, copy);
+            if (disk.fsync()) {
+                try (FileChannel ch = FileChannel.open(copy, StandardOpenOption.WRITE)) {
+                    ch.force(true);
+                }
+            }
+            Files.setPosixFilePermissions(copy, PosixFilePermissions.fromString("rw-r--r--"));
+            Files.move(copy, blob, StandardCopyOption.ATOMIC_MOVE);
+            disk.syncDir(blob.getParent());
+            LOG.info("blob {} reached the link limit, stored a new generation", d);
+        } finally {
+            Files.deleteIfExists(copy);
+        }
+    }
+
+    private static final class Set0600 {
+        static final java.util.Set<StandardOpenOption> OPTIONS =
+                java.util.EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        static final java.nio.file.attribute.FileAttribute<?> ATTR =
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+    }
+}

@@ -1,0 +1,105 @@
+package dlrepo.fs;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** {@code branches/<branch>/}: a line of development, its tags and its cleanup policy. */
+public final class Branch {
+    private final Repository repo;
+    private final String name;
+    private final Path path;
+
+    Branch(Repository repo, String name) {
+        this.repo = repo;
+        this.name = name;
+        this.path = repo.branchesDir().resolve(name);
+    }
+
+    public Repository repository() {
+        return repo;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    public boolean exists() {
+        return Files.isDirectory(path);
+    }
+
+    public Tag tag(String tagName) {
+        return new Tag(this, Names.checkCanonical("tag", tagName));
+    }
+
+    public List<Tag> tags() throws IOException {
+        List<Tag> list = new ArrayList<>();
+        for (String n : Disk.subfolders(path)) {
+            list.add(new Tag(this, n));
+        }
+        return list;
+    }
+
+    /**
+     * The tag an alias stands for: {@code latest} the newest tag, {@code stable} the newest
+     * stable tag, {@code oldstable} the one before it (by creation time).
+     */
+    public Optional<Tag> resolveAlias(String alias) throws IOException {
+        List<Tag> candidates = new ArrayList<>();
+        for (Tag t : tags()) {
+            if (alias.equals("latest") || t.isStable()) {
+                candidates.add(t);
+            }
+        }
+        candidates.sort(Tag.NEWEST_FIRST);
+        int index = alias.equals("oldstable") ? 1 : 0;
+        return candidates.size() > index ? Optional.of(candidates.get(index)) : Optional.empty();
+    }
+
+    public CleanupPolicy cleanupPolicy() throws IOException {
+        Map<String, Object> raw = JsonFiles.readObject(path.resolve(".cleanup_policy"));
+        return new CleanupPolicy(nonNegative(raw.get("max_daily_tags")), nonNegative(raw.get("max_released_tags")));
+    }
+
+    private static int nonNegative(Object o) {
+        return o instanceof Integer i && i > 0 ? i : 0;
+    }
+
+    /** Sets the given limits (null keeps the current one); creates the branch if needed. */
+    public void setCleanupPolicy(Integer maxDaily, Integer maxReleased) throws IOException {
+        Disk disk = repo.storage().disk();
+        try (TreeLocks.Lease l = repo.lock(path, true)) {
+            disk.createDirectories(path);
+            CleanupPolicy current = cleanupPolicy();
+            Map<String, Object> policy = new LinkedHashMap<>();
+            policy.put("max_daily_tags", maxDaily != null ? maxDaily : current.maxDailyTags());
+            policy.put("max_released_tags", maxReleased != null ? maxReleased : current.maxReleasedTags());
+            disk.writeAtomically(path.resolve(".cleanup_policy"), JsonFiles.serialize(policy));
+        }
+    }
+
+    /**
+     * Deletes the branch and all its tags. Refused if a tag is locked, or released
+     * (unless {@code force}).
+     */
+    public void delete(boolean force) throws IOException {
+        try (TreeLocks.Lease l = repo.lock(path, true)) {
+            if (!exists()) {
+                throw RepoException.notFound("Branch " + name + " not found");
+            }
+            for (Tag t : tags()) {
+                t.checkDeletable(force);
+            }
+            repo.storage().disk().remove(path);
+        }
+    }
+}

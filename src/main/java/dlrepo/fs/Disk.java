@@ -1,0 +1,207 @@
+package dlrepo.fs;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The file operations every level of the tree shares: atomic small-file writes, flag
+ * files, durable folder creation, listing and removal through a trash folder.
+ * {@code fsync} decides whether acknowledged changes are forced to the disk.
+ */
+public final class Disk {
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private final boolean fsync;
+    private final Path trash;
+
+    public Disk(boolean fsync, Path trash) {
+        this.fsync = fsync;
+        this.trash = trash;
+    }
+
+    public boolean fsync() {
+        return fsync;
+    }
+
+    public static String randomName() {
+        byte[] b = new byte[16];
+        RANDOM.nextBytes(b);
+        return HexFormat.of().formatHex(b);
+    }
+
+    /** Writes {@code data} to a temporary file next to {@code target}, then renames it. */
+    public void writeAtomically(Path target, byte[] data) throws IOException {
+        Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp-" + randomName());
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer buf = ByteBuffer.wrap(data);
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
+            if (fsync) {
+                ch.force(true);
+            }
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+        syncDir(target.getParent());
+    }
+
+    public static Optional<byte[]> readIfExists(Path file) throws IOException {
+        try {
+            return Optional.of(Files.readAllBytes(file));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
+    public static Optional<String> readText(Path file) throws IOException {
+        return readIfExists(file).map(b -> new String(b, java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /** Creates or removes an empty flag file. */
+    public void setFlag(Path flag, boolean on) throws IOException {
+        if (on) {
+            try {
+                Files.createFile(flag);
+            } catch (FileAlreadyExistsException e) {
+                return;
+            }
+        } else if (!Files.deleteIfExists(flag)) {
+            return;
+        }
+        syncDir(flag.getParent());
+    }
+
+    public static boolean flag(Path flag) {
+        return Files.exists(flag, LinkOption.NOFOLLOW_LINKS);
+    }
+
+    /** Creates {@code dir} and its missing parents, syncing each parent that changed. */
+    public void createDirectories(Path dir) throws IOException {
+        if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        Path parent = dir.getParent();
+        createDirectories(parent);
+        try {
+            Files.createDirectory(dir);
+        } catch (FileAlreadyExistsException e) {
+            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                throw e;
+            }
+            return;
+        }
+        syncDir(parent);
+    }
+
+    public void syncDir(Path dir) throws IOException {
+        if (fsync) {
+            try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+                ch.force(true);
+            }
+        }
+    }
+
+    public static double timestamp(Path file) throws IOException {
+        FileTime t = Files.getLastModifiedTime(file, LinkOption.NOFOLLOW_LINKS);
+        return t.to(java.util.concurrent.TimeUnit.MICROSECONDS) / 1e6;
+    }
+
+    /** Names of the sub-folders of {@code dir} that do not start with '.', sorted. */
+    public static List<String> subfolders(Path dir) throws IOException {
+        List<String> names = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                String n = p.getFileName().toString();
+                if (!n.startsWith(".") && Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                    names.add(n);
+                }
+            }
+        } catch (NoSuchFileException e) {
+            return List.of();
+        }
+        names.sort(null);
+        return names;
+    }
+
+    /**
+     * Removes a folder tree: first renamed into the trash (atomic: readers see it or not),
+     * then deleted file by file. Whatever a crash leaves in the trash is purged later.
+     */
+    public void remove(Path dir) throws IOException {
+        Files.createDirectories(trash);
+        Path doomed = trash.resolve(randomName());
+        try {
+            Files.move(dir, doomed, StandardCopyOption.ATOMIC_MOVE);
+        } catch (NoSuchFileException e) {
+            return;
+        }
+        syncDir(dir.getParent());
+        deleteTree(doomed);
+    }
+
+    /** Deletes what earlier removals left in the trash. */
+    public void purgeTrash() throws IOException {
+        for (String name : listAll(trash)) {
+            deleteTree(trash.resolve(name));
+        }
+    }
+
+    private static List<String> listAll(Path dir) throws IOException {
+        List<String> names = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            ds.forEach(p -> names.add(p.getFileName().toString()));
+        } catch (NoSuchFileException e) {
+            return List.of();
+        }
+        return names;
+    }
+
+    public static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Files.deleteIfExists(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException exc) throws IOException {
+                if (exc instanceof NoSuchFileException) {
+                    return FileVisitResult.CONTINUE;
+                }
+                throw exc;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
+                if (exc != null && !(exc instanceof NoSuchFileException)) {
+                    throw exc;
+                }
+                Files.deleteIfExists(dir);
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+}

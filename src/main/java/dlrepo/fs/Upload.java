@@ -1,0 +1,88 @@
+package dlrepo.fs;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+
+/**
+ * A body being streamed into {@code .uploads/<random>} while its SHA-256 is computed.
+ * Either {@link BlobStore#commit committed} into the blob store or {@link #discard()
+ * discarded}; never visible in the tree before that.
+ */
+public final class Upload implements AutoCloseable {
+    private final Path path;
+    private final FileChannel channel;
+    private final MessageDigest md = Digest.sha256();
+    private final boolean fsync;
+    private long size;
+    private Digest digest;
+
+    Upload(Path path, FileChannel channel, boolean fsync) {
+        this.path = path;
+        this.channel = channel;
+        this.fsync = fsync;
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    public long size() {
+        return size;
+    }
+
+    public void write(byte[] buf, int off, int len) throws IOException {
+        md.update(buf, off, len);
+        ByteBuffer bb = ByteBuffer.wrap(buf, off, len);
+        while (bb.hasRemaining()) {
+            channel.write(bb);
+        }
+        size += len;
+    }
+
+    /** Copies the whole stream, {@code buf.length} bytes at a time. */
+    public long readFrom(InputStream in, byte[] buf) throws IOException {
+        long total = 0;
+        int n;
+        while ((n = in.read(buf)) != -1) {
+            write(buf, 0, n);
+            total += n;
+        }
+        return total;
+    }
+
+    /** Ends the upload: data forced to disk (if configured), file closed, digest returned. */
+    public Digest finish() throws IOException {
+        if (digest == null) {
+            if (fsync) {
+                channel.force(true);
+            }
+            channel.close();
+            digest = Digest.of(md);
+        }
+        return digest;
+    }
+
+    public void discard() {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // nothing more to do with it
+        }
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException e) {
+            // the orphan collector will get it
+        }
+    }
+
+    /** Discards the upload unless it was committed (then its file is gone already). */
+    @Override
+    public void close() {
+        discard();
+    }
+}

@@ -1,0 +1,117 @@
+package dlrepo.http;
+
+import dlrepo.fs.ArtifactFormat;
+import dlrepo.fs.Digest;
+import dlrepo.fs.Upload;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.HttpString;
+import io.undertow.util.Methods;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.OptionalLong;
+
+/**
+ * {@code .../<f>/<relpath>}: download (GET/HEAD), the dedup probe (HEAD with
+ * {@code Digest}) and upload (PUT, streamed body or {@code X-Dlrepo-Link}).
+ */
+public final class ArtifactHandler implements HttpHandler {
+    static final HttpString DIGEST = new HttpString("Digest");
+    static final HttpString LINK = new HttpString("X-Dlrepo-Link");
+    private static final HttpString USER_AGENT = new HttpString("User-Agent");
+    /** Agents allowed to write the container format: other dlrepo servers publishing. */
+    private static final String SERVER_AGENT = "dlrepo-server/";
+
+    private final FileSender sender;
+    private final int chunkSize;
+
+    public ArtifactHandler(FileSender sender, int chunkSize) {
+        this.sender = sender;
+        this.chunkSize = chunkSize;
+    }
+
+    @Override
+    public void handleRequest(HttpServerExchange ex) throws Exception {
+        Target t = Target.of(ex);
+        switch (ex.getRequestMethod().toString()) {
+            case "GET" -> get(ex, t);
+            case "HEAD" -> {
+                String probe = ex.getRequestHeaders().getFirst(DIGEST);
+                if (probe != null) {
+                    probe(ex, t, Digest.parse(probe));
+                } else {
+                    get(ex, t);
+                }
+            }
+            case "PUT" -> put(ex, t);
+            default -> throw HttpError.methodNotAllowed(ex.getRequestMethod().toString(), "GET, HEAD, PUT");
+        }
+    }
+
+    private void get(HttpServerExchange ex, Target t) throws Exception {
+        ArtifactFormat f = t.format();
+        Path file = f.file(t.relPath());
+        if (t.trailingSlash() || Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS)) {
+            throw HttpError.notFound("Not a file: " + t.relPath());
+        }
+        var digests = f.digests();
+        if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS) && t.relPath().endsWith(".sha256")) {
+            String base = t.relPath().substring(0, t.relPath().length() - ".sha256".length());
+            Digest d = digests.get(base);
+            if (d != null) {
+                String name = base.substring(base.lastIndexOf('/') + 1);
+                Responses.send(ex, 200, "text/plain; charset=utf-8",
+                        (d.hex() + "  " + name + "\n").getBytes(StandardCharsets.UTF_8));
+                return;
+            }
+        }
+        sender.send(ex, file, digests.get(t.relPath()));
+    }
+
+    /** The dedup probe: does this blob exist anywhere in the store? */
+    private static void probe(HttpServerExchange ex, Target t, Digest d) throws Exception {
+        t.format().file(t.relPath());
+        OptionalLong size = t.repo().storage().blobs().probe(d);
+        if (size.isEmpty()) {
+            throw HttpError.notFound("Blob " + d + " not found");
+        }
+        ex.getResponseHeaders().put(DIGEST, d.toString());
+        ex.setResponseContentLength(size.getAsLong());
+        ex.setStatusCode(200);
+    }
+
+    private void put(HttpServerExchange ex, Target t) throws Exception {
+        ArtifactFormat f = t.format();
+        f.file(t.relPath());
+        String header = ex.getRequestHeaders().getFirst(DIGEST);
+        if (header == null) {
+            throw HttpError.badRequest("Missing Digest header (sha256:<hex> of the body)");
+        }
+        Digest expected = Digest.parse(header);
+        String agent = ex.getRequestHeaders().getFirst(USER_AGENT);
+        boolean allowContainer = agent != null && agent.startsWith(SERVER_AGENT);
+        f.checkWritable(allowContainer);
+        String link = ex.getRequestHeaders().getFirst(LINK);
+        if (link != null) {
+            if (!Digest.parse(link).equals(expected)) {
+                throw HttpError.badRequest("X-Dlrepo-Link and Digest headers differ");
+            }
+            f.link(t.relPath(), expected, allowContainer);
+        } else {
+            try (Upload upload = t.repo().storage().blobs().startUpload()) {
+                upload.readFrom(ex.getInputStream(), new byte[chunkSize]);
+                Digest actual = upload.finish();
+                if (!actual.equals(expected)) {
+                    throw new dlrepo.fs.RepoException(dlrepo.fs.RepoException.Kind.BAD_DIGEST,
+                            "Received data does not match digest: expected " + expected + ", got " + actual);
+                }
+                f.put(t.relPath(), upload, allowContainer);
+            }
+        }
+        ex.setStatusCode(201);
+        ex.getResponseHeaders().put(DIGEST, expected.toString());
+        Responses.json(ex, 201, java.util.Map.of());
+    }
+}

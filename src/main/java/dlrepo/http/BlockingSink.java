@@ -1,0 +1,51 @@
+package dlrepo.http;
+
+import io.undertow.server.HttpServerExchange;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import org.xnio.channels.StreamSinkChannel;
+
+/**
+ * Blocking writes to the response channel, on a worker thread. File regions go through
+ * {@code transferFrom}, which the socket conduit turns into {@code sendfile}: file
+ * contents never pass through the heap.
+ */
+final class BlockingSink {
+    private final StreamSinkChannel channel;
+
+    BlockingSink(HttpServerExchange ex) {
+        this.channel = ex.getResponseChannel();
+    }
+
+    void write(ByteBuffer buf) throws IOException {
+        while (buf.hasRemaining()) {
+            if (channel.write(buf) == 0) {
+                channel.awaitWritable();
+            }
+        }
+    }
+
+    /** Sends {@code count} bytes of {@code file} from {@code position}. */
+    void transfer(FileChannel file, long position, long count) throws IOException {
+        long pos = position;
+        long end = position + count;
+        while (pos < end) {
+            long n = channel.transferFrom(file, pos, end - pos);
+            if (n > 0) {
+                pos += n;
+            } else if (pos >= file.size()) {
+                throw new IOException("file shrank while being sent");
+            } else {
+                channel.awaitWritable();
+            }
+        }
+    }
+
+    void finish() throws IOException {
+        channel.shutdownWrites();
+        while (!channel.flush()) {
+            channel.awaitWritable();
+        }
+    }
+}

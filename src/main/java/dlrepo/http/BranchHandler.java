@@ -1,0 +1,69 @@
+package dlrepo.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dlrepo.cleanup.CleanupTrigger;
+import dlrepo.fs.Branch;
+import dlrepo.fs.Tag;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** {@code /branches/<b>/}: its tags and cleanup policy; set the policy; delete. */
+public final class BranchHandler implements HttpHandler {
+    private final CleanupTrigger cleanup;
+
+    public BranchHandler(CleanupTrigger cleanup) {
+        this.cleanup = cleanup;
+    }
+
+    @Override
+    public void handleRequest(HttpServerExchange ex) throws Exception {
+        Branch branch = Target.of(ex).branch();
+        switch (ex.getRequestMethod().toString()) {
+            case "GET", "HEAD" -> get(ex, branch);
+            case "POST" -> {
+                JsonNode body = Responses.readObject(ex, "branch");
+                branch.setCleanupPolicy(limit(body, "max_daily_tags"), limit(body, "max_released_tags"));
+                Responses.ok(ex);
+            }
+            case "DELETE" -> {
+                branch.delete(false);
+                cleanup.scheduleCleanup(false);
+                Responses.ok(ex);
+            }
+            default -> throw HttpError.methodNotAllowed(ex.getRequestMethod().toString(), "GET, HEAD, POST, DELETE");
+        }
+    }
+
+    private static void get(HttpServerExchange ex, Branch branch) throws Exception {
+        if (!branch.exists()) {
+            throw HttpError.notFound("Branch " + branch.name() + " not found");
+        }
+        boolean releasedOnly = ex.getQueryParameters().containsKey("released");
+        List<Object> tags = new ArrayList<>();
+        for (Tag t : branch.tags()) {
+            if (!releasedOnly || t.isReleased()) {
+                tags.add(Views.tagSummary(t));
+            }
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", branch.name());
+        m.put("cleanup_policy", Views.policy(branch.cleanupPolicy()));
+        m.put("tags", tags);
+        Responses.json(ex, Map.of("branch", m));
+    }
+
+    private static Integer limit(JsonNode body, String field) {
+        JsonNode n = body.get(field);
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        if (!n.isIntegralNumber() || !n.canConvertToInt() || n.intValue() < 0) {
+            throw HttpError.badRequest("Field \"" + field + "\" must be an integer >= 0");
+        }
+        return n.intValue();
+    }
+}

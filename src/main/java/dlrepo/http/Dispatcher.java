@@ -1,0 +1,110 @@
+package dlrepo.http;
+
+import dlrepo.fs.RepoException;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.HttpString;
+import java.io.IOException;
+import java.nio.file.FileSystemException;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xnio.IoUtils;
+
+/**
+ * Runs every request on a worker thread in blocking mode (handlers read and write the
+ * disk), turns exceptions into error answers and writes the access log line.
+ */
+public final class Dispatcher implements HttpHandler {
+    private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
+    private static final Logger ACCESS = LoggerFactory.getLogger("dlrepo.access");
+    private static final HttpString USER_AGENT = new HttpString("User-Agent");
+
+    private final HttpHandler next;
+
+    public Dispatcher(HttpHandler next) {
+        this.next = next;
+    }
+
+    @Override
+    public void handleRequest(HttpServerExchange ex) {
+        if (ex.isInIoThread()) {
+            ex.dispatch(this);
+            return;
+        }
+        if (ACCESS.isDebugEnabled()) {
+            ex.addExchangeCompleteListener((e, nextListener) -> {
+                ACCESS.debug("{}@{} - {} {} {} \"{}\"", RequestUser.of(e), e.getSourceAddress().getAddress()
+                        .getHostAddress(), e.getStatusCode(), e.getRequestMethod(), e.getRequestURI(),
+                        e.getRequestHeaders().getFirst(USER_AGENT));
+                nextListener.proceed();
+            });
+        }
+        ex.startBlocking();
+        try {
+            next.handleRequest(ex);
+        } catch (Throwable t) {
+            fail(ex, t);
+        }
+    }
+
+    private static void fail(HttpServerExchange ex, Throwable t) {
+        int status;
+        String message;
+        Map<String, String> headers = Map.of();
+        if (t instanceof HttpError e) {
+            status = e.status();
+            message = e.getMessage();
+            headers = e.headers();
+        } else if (t instanceof RepoException e) {
+            status = switch (e.kind()) {
+                case BAD_REQUEST -> 400;
+                case NOT_FOUND -> 404;
+                case BAD_DIGEST -> 422;
+                case QUOTA_EXCEEDED -> 413;
+                case POST_PROCESS_FAILED -> 500;
+            };
+            message = e.getMessage();
+        } else if (diskFull(t)) {
+            status = 507;
+            message = "Insufficient storage: no space left on the server's disk";
+            LOG.error("{} {}: disk full", ex.getRequestMethod(), ex.getRequestURI());
+        } else if (t instanceof IOException && isClientAbort(t)) {
+            LOG.debug("{} {}: client went away: {}", ex.getRequestMethod(), ex.getRequestURI(), t.toString());
+            IoUtils.safeClose(ex.getConnection());
+            return;
+        } else {
+            status = 500;
+            message = "Internal server error";
+            LOG.error("{} {} failed", ex.getRequestMethod(), ex.getRequestURI(), t);
+        }
+        if (ex.isResponseStarted()) {
+            LOG.debug("{} {}: error after the response started: {}", ex.getRequestMethod(), ex.getRequestURI(),
+                    t.toString());
+            IoUtils.safeClose(ex.getConnection());
+            return;
+        }
+        ex.getResponseHeaders().clear();
+        try {
+            Responses.error(ex, status, message, headers);
+        } catch (RuntimeException e) {
+            IoUtils.safeClose(ex.getConnection());
+        }
+    }
+
+    private static boolean diskFull(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            String m = c instanceof FileSystemException fse ? fse.getReason() : c.getMessage();
+            if (m != null && m.contains("No space left on device")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isClientAbort(Throwable t) {
+        String m = t.getMessage();
+        return m != null && (m.contains("UT000128") || m.contains("Connection reset") || m.contains("Broken pipe")
+                || m.contains("UT000036"));
+    }
+}

@@ -1,0 +1,148 @@
+package dlrepo.http;
+
+import dlrepo.fs.Digest;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Headers;
+import io.undertow.util.HttpString;
+import io.undertow.util.Methods;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Sends one file: {@code Digest}, {@code ETag} (the digest), {@code If-None-Match},
+ * single {@code Range} requests, zero-copy body, or only a header for the reverse proxy
+ * when {@code DLREPO_X_SENDFILE_HEADER} is set.
+ */
+public final class FileSender {
+    private static final Pattern RANGE = Pattern.compile("bytes=(\\d*)-(\\d*)");
+    private final Optional<String> xSendfileHeader;
+
+    public FileSender(Optional<String> xSendfileHeader) {
+        this.xSendfileHeader = xSendfileHeader;
+    }
+
+    /** Sends {@code file}; {@code digest} may be null when unknown. */
+    public void send(HttpServerExchange ex, Path file, Digest digest) throws IOException {
+        BasicFileAttributes attrs;
+        try {
+            attrs = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            throw HttpError.notFound("File not found");
+        }
+        if (!attrs.isRegularFile()) {
+            throw HttpError.notFound("File not found");
+        }
+        long size = attrs.size();
+        var h = ex.getResponseHeaders();
+        h.put(Headers.CONTENT_TYPE, MimeTypes.of(file.getFileName().toString()));
+        h.put(Headers.ACCEPT_RANGES, "bytes");
+        String etag = null;
+        if (digest != null) {
+            etag = "\"" + digest.hex() + "\"";
+            h.put(Headers.ETAG, etag);
+            h.put(new HttpString("Digest"), digest.toString());
+        }
+        if (etag != null && matches(ex.getRequestHeaders().getFirst(Headers.IF_NONE_MATCH), etag)) {
+            ex.setStatusCode(304);
+            ex.setResponseContentLength(0);
+            return;
+        }
+        if (xSendfileHeader.isPresent()) {
+            h.put(new HttpString(xSendfileHeader.get()), file.toAbsolutePath().toString());
+            ex.setStatusCode(200);
+            ex.setResponseContentLength(0);
+            return;
+        }
+        long start = 0;
+        long length = size;
+        long[] range = range(ex, etag, size);
+        if (range != null) {
+            start = range[0];
+            length = range[1] - range[0] + 1;
+            ex.setStatusCode(206);
+            h.put(Headers.CONTENT_RANGE, "bytes " + range[0] + "-" + range[1] + "/" + size);
+        }
+        ex.setResponseContentLength(length);
+        if (ex.getRequestMethod().equals(Methods.HEAD) || length == 0) {
+            return;
+        }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            BlockingSink sink = new BlockingSink(ex);
+            sink.transfer(ch, start, length);
+            sink.finish();
+        }
+    }
+
+    private static boolean matches(String ifNoneMatch, String etag) {
+        if (ifNoneMatch == null) {
+            return false;
+        }
+        for (String candidate : ifNoneMatch.split(",")) {
+            String c = candidate.strip();
+            if (c.startsWith("W/")) {
+                c = c.substring(2);
+            }
+            if (c.equals("*") || c.equals(etag)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The requested byte range {first, last}, or null for the whole file. Unsatisfiable
+     * ranges are a 416; multiple ranges and unparsable headers get the whole file.
+     */
+    private static long[] range(HttpServerExchange ex, String etag, long size) {
+        String header = ex.getRequestHeaders().getFirst(Headers.RANGE);
+        if (header == null) {
+            return null;
+        }
+        String ifRange = ex.getRequestHeaders().getFirst(Headers.IF_RANGE);
+        if (ifRange != null && !ifRange.strip().equals(etag)) {
+            return null;
+        }
+        Matcher m = RANGE.matcher(header.strip());
+        if (!m.matches() || (m.group(1).isEmpty() && m.group(2).isEmpty())) {
+            return null;
+        }
+        long first;
+        long last;
+        try {
+            if (m.group(1).isEmpty()) {
+                long suffix = Long.parseLong(m.group(2));
+                if (suffix == 0) {
+                    throw unsatisfiable(size);
+                }
+                first = Math.max(0, size - suffix);
+                last = size - 1;
+            } else {
+                first = Long.parseLong(m.group(1));
+                last = m.group(2).isEmpty() ? size - 1 : Math.min(Long.parseLong(m.group(2)), size - 1);
+                if (last < first && !m.group(2).isEmpty() && Long.parseLong(m.group(2)) < first) {
+                    return null;
+                }
+            }
+        } catch (NumberFormatException e) {
+            return null;
+        }
+        if (first >= size) {
+            throw unsatisfiable(size);
+        }
+        return new long[] {first, last};
+    }
+
+    private static HttpError unsatisfiable(long size) {
+        return new HttpError(416, "Requested range not satisfiable",
+                java.util.Map.of("Content-Range", "bytes */" + size));
+    }
+}

@@ -1,0 +1,53 @@
+package dlrepo.http;
+
+import dlrepo.cleanup.CleanupTrigger;
+import dlrepo.fs.ArtifactFormat;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import java.util.Map;
+
+/**
+ * {@code .../<j>/<f>/}: the file list (GET), completion probe (HEAD: 404 while dirty),
+ * finalization (PATCH), deletion.
+ */
+public final class FormatHandler implements HttpHandler {
+    private final CleanupTrigger cleanup;
+
+    public FormatHandler(CleanupTrigger cleanup) {
+        this.cleanup = cleanup;
+    }
+
+    @Override
+    public void handleRequest(HttpServerExchange ex) throws Exception {
+        ArtifactFormat f = Target.of(ex).format();
+        switch (ex.getRequestMethod().toString()) {
+            case "GET" -> {
+                requireExists(f);
+                Responses.json(ex, Map.of("artifact_format", Views.format(f)));
+            }
+            case "HEAD" -> {
+                requireExists(f);
+                if (f.isDirty()) {
+                    throw HttpError.notFound("Format " + f.name() + " is not finalized");
+                }
+                Responses.json(ex, Map.of("artifact_format", Views.format(f)));
+            }
+            case "PATCH" -> {
+                f.finalizeFormat();
+                Responses.ok(ex);
+            }
+            case "DELETE" -> {
+                f.delete();
+                cleanup.scheduleCleanup(false);
+                Responses.ok(ex);
+            }
+            default -> throw HttpError.methodNotAllowed(ex.getRequestMethod().toString(), "GET, HEAD, PATCH, DELETE");
+        }
+    }
+
+    static void requireExists(ArtifactFormat f) {
+        if (!f.exists()) {
+            throw HttpError.notFound("Format " + f.name() + " not found");
+        }
+    }
+}

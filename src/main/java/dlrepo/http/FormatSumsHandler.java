@@ -1,0 +1,25 @@
+package dlrepo.http;
+
+import dlrepo.fs.ArtifactFormat;
+import dlrepo.fs.Digest;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+/** {@code .../<j>/<f>.sha256}: {@code <hex>  <relpath>} lines, sha256sum style. */
+public final class FormatSumsHandler implements HttpHandler {
+    @Override
+    public void handleRequest(HttpServerExchange ex) throws Exception {
+        if (!Responses.isRead(ex)) {
+            throw HttpError.methodNotAllowed(ex.getRequestMethod().toString(), "GET, HEAD");
+        }
+        ArtifactFormat f = Target.of(ex).format();
+        FormatHandler.requireExists(f);
+        StringBuilder b = new StringBuilder();
+        for (Map.Entry<String, Digest> e : f.digests().entrySet()) {
+            b.append(e.getValue().hex()).append("  ").append(e.getKey()).append('\n');
+        }
+        Responses.send(ex, 200, "text/plain; charset=utf-8", b.toString().getBytes(StandardCharsets.UTF_8));
+    }
+}

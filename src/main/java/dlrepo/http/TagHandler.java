@@ -1,0 +1,96 @@
+package dlrepo.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dlrepo.cleanup.CleanupTrigger;
+import dlrepo.fs.Job;
+import dlrepo.fs.Tag;
+import dlrepo.publish.Publisher;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SortedMap;
+
+/** {@code /branches/<b>/<t>/}: its jobs (filtered by metadata), flags, release, delete. */
+public final class TagHandler implements HttpHandler {
+    private final CleanupTrigger cleanup;
+    private final Publisher publisher;
+
+    public TagHandler(CleanupTrigger cleanup, Publisher publisher) {
+        this.cleanup = cleanup;
+        this.publisher = publisher;
+    }
+
+    @Override
+    public void handleRequest(HttpServerExchange ex) throws Exception {
+        Tag tag = Target.of(ex).tag();
+        switch (ex.getRequestMethod().toString()) {
+            case "GET", "HEAD" -> get(ex, tag);
+            case "POST" -> post(ex, tag);
+            case "DELETE" -> {
+                tag.delete(false);
+                cleanup.scheduleCleanup(false);
+                Responses.ok(ex);
+            }
+            default -> throw HttpError.methodNotAllowed(ex.getRequestMethod().toString(), "GET, HEAD, POST, DELETE");
+        }
+    }
+
+    private static void get(HttpServerExchange ex, Tag tag) throws Exception {
+        if (!tag.exists()) {
+            throw HttpError.notFound("Tag " + tag.branch().name() + "/" + tag.name() + " not found");
+        }
+        Map<String, Deque<String>> filters = ex.getQueryParameters();
+        List<Object> jobs = new ArrayList<>();
+        for (Job j : tag.jobs()) {
+            SortedMap<String, String> meta = j.metadata();
+            if (matches(meta, filters)) {
+                jobs.add(Views.jobSummary(j, meta));
+            }
+        }
+        Map<String, Object> m = Views.tagSummary(tag);
+        m.put("jobs", jobs);
+        Responses.json(ex, Map.of("tag", m));
+    }
+
+    /** Every {@code ?key=value} must be in the metadata (values compared ignoring case). */
+    private static boolean matches(Map<String, String> meta, Map<String, Deque<String>> filters) {
+        for (Map.Entry<String, Deque<String>> f : filters.entrySet()) {
+            String have = meta.get(f.getKey());
+            for (String want : f.getValue()) {
+                if (have == null || !have.toLowerCase(Locale.ROOT).equals(want.toLowerCase(Locale.ROOT))) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private void post(HttpServerExchange ex, Tag tag) throws Exception {
+        JsonNode body = Responses.readObject(ex, "tag");
+        Boolean released = Responses.optBoolean(body, "released");
+        Boolean locked = Responses.optBoolean(body, "locked");
+        Boolean stable = Responses.optBoolean(body, "stable");
+        JsonNode d = body.get("description");
+        if (d != null && !d.isNull() && !d.isTextual()) {
+            throw HttpError.badRequest("Field \"description\" must be a string");
+        }
+        String description = d == null ? null : d.isNull() ? "" : d.textValue();
+        if (!tag.exists()) {
+            throw HttpError.notFound("Tag " + tag.branch().name() + "/" + tag.name() + " not found");
+        }
+        if (Boolean.TRUE.equals(released) && !publisher.isConfigured()) {
+            throw new HttpError(421, "Cannot release: DLREPO_PUBLISH_URL and DLREPO_PUBLISH_AUTH are not configured");
+        }
+        tag.update(locked, stable, null, description);
+        if (Boolean.TRUE.equals(released)) {
+            publisher.release(tag);
+        } else if (Boolean.FALSE.equals(released)) {
+            publisher.unrelease(tag);
+        }
+        Responses.ok(ex);
+    }
+}

@@ -1,0 +1,173 @@
+package dlrepo.http;
+
+import dlrepo.fs.Digest;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * A tar archive (POSIX pax) streamed from the files of the tree, never built in memory or
+ * on disk: members {@code <prefix>/<name>} sorted by name, then
+ * {@code <prefix>/SHA256SUMS.txt}. Its exact length is known before the first byte, so the
+ * response has a {@code Content-Length} and file bodies go out with sendfile.
+ */
+final class TarStream {
+    private static final int BLOCK = 512;
+    private static final long USTAR_MAX_SIZE = 077777777777L;
+
+    /** One file to archive: its name below the prefix, where it is, its digest. */
+    record Source(String name, Path file, Digest digest) {
+    }
+
+    private record Member(byte[] header, Path file, long size) {
+    }
+
+    private final List<Member> members = new ArrayList<>();
+    private final byte[] sums;
+    private final byte[] sumsHeader;
+    private final long length;
+
+    TarStream(String prefix, List<Source> sources, long mtime) throws IOException {
+        List<Source> sorted = new ArrayList<>(sources);
+        sorted.sort(Comparator.comparing(Source::name));
+        StringBuilder sumLines = new StringBuilder();
+        long total = 0;
+        for (Source s : sorted) {
+            long size;
+            try {
+                var attrs = Files.readAttributes(s.file(), java.nio.file.attribute.BasicFileAttributes.class,
+                        LinkOption.NOFOLLOW_LINKS);
+                if (!attrs.isRegularFile()) {
+                    continue;
+                }
+                size = attrs.size();
+            } catch (NoSuchFileException e) {
+                continue;
+            }
+            byte[] header = header(prefix + "/" + s.name(), size, mtime);
+            members.add(new Member(header, s.file(), size));
+            total += header.length + padded(size);
+            sumLines.append(s.digest().hex()).append("  ").append(s.name()).append('\n');
+        }
+        sums = sumLines.toString().getBytes(StandardCharsets.UTF_8);
+        sumsHeader = header(prefix + "/SHA256SUMS.txt", sums.length, mtime);
+        total += sumsHeader.length + padded(sums.length) + 2 * BLOCK;
+        length = total;
+    }
+
+    long length() {
+        return length;
+    }
+
+    void write(BlockingSink sink) throws IOException {
+        for (Member m : members) {
+            sink.write(ByteBuffer.wrap(m.header()));
+            try (FileChannel ch = FileChannel.open(m.file(), StandardOpenOption.READ)) {
+                if (ch.size() != m.size()) {
+                    throw new IOException(m.file() + " changed while being archived");
+                }
+                sink.transfer(ch, 0, m.size());
+            }
+            pad(sink, m.size());
+        }
+        sink.write(ByteBuffer.wrap(sumsHeader));
+        sink.write(ByteBuffer.wrap(sums));
+        pad(sink, sums.length);
+        sink.write(ByteBuffer.allocate(2 * BLOCK));
+    }
+
+    private static void pad(BlockingSink sink, long size) throws IOException {
+        int rest = (int) (padded(size) - size);
+        if (rest > 0) {
+            sink.write(ByteBuffer.allocate(rest));
+        }
+    }
+
+    private static long padded(long size) {
+        return (size + BLOCK - 1) / BLOCK * BLOCK;
+    }
+
+    /** A ustar header, preceded by a pax extended header when the name or size need one. */
+    static byte[] header(String name, long size, long mtime) {
+        byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
+        boolean ascii = nameBytes.length == name.length();
+        boolean pax = !ascii || nameBytes.length > 100 || size > USTAR_MAX_SIZE;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        if (pax) {
+            StringBuilder records = new StringBuilder();
+            if (!ascii || nameBytes.length > 100) {
+                records.append(paxRecord("path", name));
+            }
+            if (size > USTAR_MAX_SIZE) {
+                records.append(paxRecord("size", Long.toString(size)));
+            }
+            byte[] data = records.toString().getBytes(StandardCharsets.UTF_8);
+            out.writeBytes(ustar("PaxHeaders/" + asciiTail(name, 80), data.length, mtime, (byte) 'x'));
+            out.writeBytes(data);
+            out.writeBytes(new byte[(int) (padded(data.length) - data.length)]);
+        }
+        out.writeBytes(ustar(pax ? asciiTail(name, 100) : name, Math.min(size, USTAR_MAX_SIZE), mtime, (byte) '0'));
+        return out.toByteArray();
+    }
+
+    /** A pax record {@code "<len> key=value\n"} whose length counts its own digits. */
+    private static String paxRecord(String key, String value) {
+        int body = (" " + key + "=" + value + "\n").getBytes(StandardCharsets.UTF_8).length;
+        int len = body + Integer.toString(body).length();
+        if (Integer.toString(len).length() != Integer.toString(body).length()) {
+            len++;
+        }
+        return len + " " + key + "=" + value + "\n";
+    }
+
+    /** The end of {@code name}, ASCII only, at most {@code max} bytes (fallback name for old tars). */
+    private static String asciiTail(String name, int max) {
+        String a = name.replaceAll("[^\\x20-\\x7e]", "_");
+        return a.length() <= max ? a : a.substring(a.length() - max);
+    }
+
+    private static byte[] ustar(String name, long size, long mtime, byte type) {
+        byte[] h = new byte[BLOCK];
+        put(h, 0, 100, name.getBytes(StandardCharsets.US_ASCII));
+        octal(h, 100, 8, 0644);
+        octal(h, 108, 8, 0);
+        octal(h, 116, 8, 0);
+        octal(h, 124, 12, size);
+        octal(h, 136, 12, mtime);
+        h[156] = type;
+        put(h, 257, 6, "ustar\0".getBytes(StandardCharsets.US_ASCII));
+        put(h, 263, 2, "00".getBytes(StandardCharsets.US_ASCII));
+        for (int i = 148; i < 156; i++) {
+            h[i] = ' ';
+        }
+        long sum = 0;
+        for (byte b : h) {
+            sum += b & 0xff;
+        }
+        byte[] chk = String.format("%06o", sum).getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(chk, 0, h, 148, 6);
+        h[154] = 0;
+        h[155] = ' ';
+        return h;
+    }
+
+    private static void put(byte[] h, int off, int len, byte[] value) {
+        System.arraycopy(value, 0, h, off, Math.min(len, value.length));
+    }
+
+    private static void octal(byte[] h, int off, int len, long value) {
+        String s = String.format("%0" + (len - 1) + "o", value);
+        put(h, off, len - 1, s.getBytes(StandardCharsets.US_ASCII));
+        h[off + len - 1] = 0;
+    }
+}

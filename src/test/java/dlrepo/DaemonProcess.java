@@ -1,0 +1,128 @@
+package dlrepo;
+
+import java.io.IOException;
+import java.net.HttpURLConnection;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The daemon as a real process ({@code java dlrepo.Main} on the test classpath), for what
+ * needs one: signals, exit codes, heap limits, start-up refusals. Its stderr goes to a
+ * file the test can read.
+ */
+public final class DaemonProcess implements AutoCloseable {
+    private final Process process;
+    private final Path log;
+    private final int port;
+
+    private DaemonProcess(Process process, Path log, int port) {
+        this.process = process;
+        this.log = log;
+        this.port = port;
+    }
+
+    public static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** Starts the process without waiting for it to listen. */
+    public static DaemonProcess spawn(Path root, Map<String, String> env, String... jvmArgs) throws IOException {
+        int port = freePort();
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(List.of(jvmArgs));
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add("dlrepo.Main");
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().keySet().removeIf(k -> k.startsWith("DLREPO_"));
+        pb.environment().put("DLREPO_ROOT_DIR", root.toString());
+        pb.environment().put("DLREPO_LISTEN_PORT", Integer.toString(port));
+        pb.environment().put("DLREPO_LOG_OUTPUT", "console");
+        pb.environment().put("DLREPO_AUTH_DISABLED", "1");
+        pb.environment().putAll(env);
+        Path log = Files.createTempFile("dlrepo-daemon-", ".log");
+        pb.redirectErrorStream(true).redirectOutput(log.toFile());
+        return new DaemonProcess(pb.start(), log, port);
+    }
+
+    /** Starts the process and waits until it answers HTTP. */
+    public static DaemonProcess start(Path root, Map<String, String> env, String... jvmArgs) throws Exception {
+        DaemonProcess d = spawn(root, env, jvmArgs);
+        d.awaitReady();
+        return d;
+    }
+
+    public void awaitReady() throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("daemon exited " + process.exitValue() + ": " + log());
+            }
+            try {
+                HttpURLConnection c = (HttpURLConnection) URI.create(url("/")).toURL().openConnection();
+                c.setConnectTimeout(500);
+                c.getResponseCode();
+                c.disconnect();
+                return;
+            } catch (IOException e) {
+                Thread.sleep(100);
+            }
+        }
+        throw new IllegalStateException("daemon not ready: " + log());
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String url(String path) {
+        return "http://127.0.0.1:" + port + path;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public Process process() {
+        return process;
+    }
+
+    /** Sends a signal by name (USR1, TERM, HUP...) with kill(1). */
+    public void signal(String name) throws Exception {
+        int rc = new ProcessBuilder("kill", "-" + name, Long.toString(pid())).inheritIO().start().waitFor();
+        if (rc != 0) {
+            throw new IllegalStateException("kill -" + name + " failed");
+        }
+    }
+
+    public int waitFor(long seconds) throws InterruptedException {
+        if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("daemon still running after " + seconds + "s");
+        }
+        return process.exitValue();
+    }
+
+    public String log() throws IOException {
+        return Files.readString(log);
+    }
+
+    @Override
+    public void close() throws IOException {
+        process.destroyForcibly();
+        try {
+            process.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        Files.deleteIfExists(log);
+    }
+}

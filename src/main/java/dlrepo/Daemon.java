@@ -1,12 +1,16 @@
 package dlrepo;
 
+import dlrepo.cleanup.Cleanup;
+import dlrepo.cleanup.CleanupScheduler;
 import dlrepo.cleanup.CleanupTrigger;
+import dlrepo.cleanup.OrphanCollector;
 import dlrepo.fs.PostProcessor;
 import dlrepo.fs.Storage;
 import dlrepo.http.ArchiveHandler;
 import dlrepo.http.ArtifactHandler;
 import dlrepo.http.BranchHandler;
 import dlrepo.http.BranchesHandler;
+import dlrepo.http.CleanupHandler;
 import dlrepo.http.Dispatcher;
 import dlrepo.http.FileSender;
 import dlrepo.http.FormatFileHandler;
@@ -24,6 +28,7 @@ import io.undertow.server.handlers.GracefulShutdownHandler;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,12 +37,24 @@ public final class Daemon implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
 
     private final Config config;
+    private final UnaryOperator<CleanupScheduler.Work> decorateCleanup;
+    private CleanupScheduler scheduler;
     private RootLock rootLock;
     private Undertow server;
     private GracefulShutdownHandler graceful;
 
     public Daemon(Config config) {
+        this(config, UnaryOperator.identity());
+    }
+
+    /** A daemon whose cleanup work is wrapped by {@code decorateCleanup} (tests slow it down). */
+    public Daemon(Config config, UnaryOperator<CleanupScheduler.Work> decorateCleanup) {
         this.config = config;
+        this.decorateCleanup = decorateCleanup;
+    }
+
+    public CleanupScheduler cleanup() {
+        return scheduler;
     }
 
     public void start() throws IOException {
@@ -46,13 +63,18 @@ public final class Daemon implements AutoCloseable {
                 config.internalFormatFilter(),
                 new PostProcessor(config.postProcessCmd(), config.postProcessFilter(), config.postProcessTimeout()));
         storage.init();
-        CleanupTrigger cleanup = tags -> LOG.debug("cleanup requested (tags={})", tags);
+        Publisher publisher = Publisher.none();
+        OrphanCollector collector = new OrphanCollector(storage.blobs(), config.orphanBlobLifetime());
+        CleanupScheduler.Work work = new Cleanup(storage.repository(), collector, () -> server.getWorker(),
+                publisher, () -> { });
+        scheduler = new CleanupScheduler(decorateCleanup.apply(work), config.tagCleanupPeriod());
+        CleanupTrigger cleanup = scheduler;
         FileSender sender = new FileSender(config.xSendfileHeader());
         Router router = new Router(storage, new Router.Routes(
                 new HomeHandler(),
                 new BranchesHandler(),
                 new BranchHandler(cleanup),
-                new TagHandler(cleanup, Publisher.none()),
+                new TagHandler(cleanup, publisher),
                 new JobHandler(cleanup),
                 ArchiveHandler.job(),
                 new FormatHandler(cleanup),
@@ -60,7 +82,7 @@ public final class Daemon implements AutoCloseable {
                 ArchiveHandler.format(),
                 new FormatSumsHandler(),
                 new ArtifactHandler(sender, config.chunkSize()),
-                Map.of()));
+                Map.of("cleanup", new CleanupHandler(scheduler))));
         graceful = Handlers.gracefulShutdown(new Dispatcher(router));
         server = Undertow.builder()
                 .setIoThreads(config.ioThreads())
@@ -70,6 +92,7 @@ public final class Daemon implements AutoCloseable {
                 .setHandler(Handlers.httpContinueRead(graceful))
                 .build();
         server.start();
+        scheduler.start();
         LOG.info("serving {} on http://{}:{}/", config.rootDir(), config.listenAddress(), port());
     }
 
@@ -91,6 +114,7 @@ public final class Daemon implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        scheduler.close();
         server.stop();
         server = null;
         try {

@@ -30,6 +30,7 @@ public final class Main {
             System.exit(1);
             return;
         }
+        onUsr1.set(() -> daemon.cleanup().schedule(true, "signal"));
         Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "shutdown"));
         // SIGTERM/SIGINT: run the shutdown hook (graceful stop) and exit 0, not 143.
         Signal.handle(new Signal("TERM"), s -> System.exit(0));

@@ -45,13 +45,19 @@ public final class TestServer implements AutoCloseable {
     }
 
     public static TestServer start(Path root, Map<String, String> env) throws IOException {
+        return start(root, env, java.util.function.UnaryOperator.identity());
+    }
+
+    /** A daemon whose cleanup work is wrapped by {@code decorate} (to hold or slow a run). */
+    public static TestServer start(Path root, Map<String, String> env,
+            java.util.function.UnaryOperator<dlrepo.cleanup.CleanupScheduler.Work> decorate) throws IOException {
         Map<String, String> all = new HashMap<>();
         all.put("DLREPO_ROOT_DIR", root.toString());
         all.put("DLREPO_LISTEN_PORT", "0");
         all.put("DLREPO_LOG_OUTPUT", "console");
         all.put("DLREPO_AUTH_DISABLED", "1");
         all.putAll(env);
-        Daemon d = new Daemon(Config.fromEnv(all));
+        Daemon d = new Daemon(Config.fromEnv(all), decorate);
         d.start();
         return new TestServer(root, d);
     }

@@ -176,7 +176,11 @@ public final class ArtifactFormat {
     }
 
     private void postProcess(SortedMap<String, Digest> before) throws IOException {
-        Path work = storage().blobs().uploadsDir().resolve(Disk.randomName() + ".postprocess");
+        BlobStore blobs = storage().blobs();
+        String workName = blobs.reserveUploadName();
+        String logName = blobs.reserveUploadName();
+        Path work = blobs.uploadsDir().resolve(workName);
+        Path log = blobs.uploadsDir().resolve(logName);
         try {
             Files.createDirectories(work);
             for (String rel : before.keySet()) {
@@ -184,7 +188,7 @@ public final class ArtifactFormat {
                 Files.createDirectories(dst.getParent());
                 Files.copy(path.resolve(rel), dst);
             }
-            storage().postProcessor().run(work, path);
+            storage().postProcessor().run(work, log, path);
             SortedMap<String, Path> after = collect(work);
             SortedMap<String, Digest> digests = new TreeMap<>();
             for (String rel : before.keySet()) {
@@ -204,6 +208,8 @@ public final class ArtifactFormat {
             writeDigests(digests);
         } finally {
             Disk.deleteTree(work);
+            blobs.releaseUploadName(workName);
+            blobs.releaseUploadName(logName);
         }
     }
 

@@ -11,7 +11,12 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,8 +30,17 @@ public final class BlobStore {
     private static final Logger LOG = LoggerFactory.getLogger(BlobStore.class);
     private static final int MAX_LINK_RETRIES = 2;
 
+    /**
+     * How long a blob stays protected from the collector after a client was told it
+     * exists, whatever the orphan lifetime: its X-Dlrepo-Link PUT is expected next.
+     */
+    static final Duration PROBE_GRACE = Duration.ofMinutes(2);
+
     private final Path blobs;
     private final Path uploads;
+    private final Set<String> active = ConcurrentHashMap.newKeySet();
+    private final Cache<String, Boolean> probed =
+            Caffeine.newBuilder().expireAfterWrite(PROBE_GRACE).maximumSize(100_000).build();
     private final DigestLocks locks;
     private final Disk disk;
 
@@ -66,9 +80,35 @@ public final class BlobStore {
     /** A new, empty upload file in {@code .uploads}, readable by the daemon only. */
     public Upload startUpload() throws IOException {
         Files.createDirectories(uploads);
-        Path p = uploads.resolve(Disk.randomName());
-        FileChannel ch = FileChannel.open(p, Set0600.OPTIONS, Set0600.ATTR);
-        return new Upload(p, ch, disk.fsync());
+        String name = reserveUploadName();
+        Path p = uploads.resolve(name);
+        try {
+            FileChannel ch = FileChannel.open(p, Set0600.OPTIONS, Set0600.ATTR);
+            return new Upload(p, ch, disk.fsync(), () -> active.remove(name));
+        } catch (IOException | RuntimeException e) {
+            active.remove(name);
+            throw e;
+        }
+    }
+
+    /**
+     * A fresh name in {@code .uploads}, marked in use until {@link #releaseUploadName}: the
+     * collector never touches an upload in progress, whatever its age. Marked before the
+     * file exists, so the collector cannot see the file unmarked.
+     */
+    public String reserveUploadName() {
+        String name = Disk.randomName();
+        active.add(name);
+        return name;
+    }
+
+    public void releaseUploadName(String name) {
+        active.remove(name);
+    }
+
+    /** Whether {@code name} in {@code .uploads} belongs to an upload in progress. */
+    public boolean isActiveUpload(String name) {
+        return active.contains(name);
     }
 
     /**
@@ -78,8 +118,17 @@ public final class BlobStore {
     public OptionalLong probe(Digest d) throws IOException {
         return locks.withLock(d, () -> {
             Long size = touch(path(d));
-            return size == null ? OptionalLong.empty() : OptionalLong.of(size);
+            if (size == null) {
+                return OptionalLong.empty();
+            }
+            probed.put(d.hex(), Boolean.TRUE);
+            return OptionalLong.of(size);
         });
+    }
+
+    /** Whether a probe reported {@code d} existing less than {@link #PROBE_GRACE} ago. */
+    public boolean isRecentlyProbed(Digest d) {
+        return probed.getIfPresent(d.hex()) != null;
     }
 
     /** Hard-links the existing blob {@code d} at {@code target}; 404-kind if it is gone. */
@@ -186,7 +235,7 @@ public final class BlobStore {
     }
 
     private static final class Set0600 {
-        static final java.util.Set<StandardOpenOption> OPTIONS =
+        static final Set<StandardOpenOption> OPTIONS =
                 java.util.EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         static final java.nio.file.attribute.FileAttribute<?> ATTR =
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));

@@ -42,8 +42,7 @@ public final class PostProcessor {
     }
 
     /** Runs the command in {@code workDir}; a failure is a POST_PROCESS_FAILED error. */
-    void run(Path workDir, Path formatDir) throws IOException {
-        Path log = workDir.resolveSibling(workDir.getFileName() + ".log");
+    void run(Path workDir, Path log, Path formatDir) throws IOException {
         try {
             Process p = new ProcessBuilder(command.orElseThrow().toString())
                     .directory(workDir.toFile())

@@ -18,13 +18,15 @@ public final class Upload implements AutoCloseable {
     private final FileChannel channel;
     private final MessageDigest md = Digest.sha256();
     private final boolean fsync;
+    private final Runnable onClose;
     private long size;
     private Digest digest;
 
-    Upload(Path path, FileChannel channel, boolean fsync) {
+    Upload(Path path, FileChannel channel, boolean fsync, Runnable onClose) {
         this.path = path;
         this.channel = channel;
         this.fsync = fsync;
+        this.onClose = onClose;
     }
 
     public Path path() {
@@ -77,6 +79,8 @@ public final class Upload implements AutoCloseable {
             Files.deleteIfExists(path);
         } catch (IOException e) {
             // the orphan collector will get it
+        } finally {
+            onClose.run();
         }
     }
 

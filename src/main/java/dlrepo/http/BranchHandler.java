@@ -2,6 +2,7 @@ package dlrepo.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dlrepo.cleanup.CleanupTrigger;
+import dlrepo.cleanup.TagPolicy;
 import dlrepo.fs.Branch;
 import dlrepo.fs.Tag;
 import io.undertow.server.HttpHandler;
@@ -53,6 +54,13 @@ public final class BranchHandler implements HttpHandler {
         m.put("name", branch.name());
         m.put("cleanup_policy", Views.policy(branch.cleanupPolicy()));
         m.put("tags", tags);
+        if (ex.getQueryParameters().containsKey("cleanup_preview")) {
+            List<Object> doomed = new ArrayList<>();
+            for (Tag t : TagPolicy.tagsToDelete(branch)) {
+                doomed.add(Views.tagSummary(t));
+            }
+            m.put("cleanup_preview", doomed);
+        }
         Responses.json(ex, Map.of("branch", m));
     }
 

@@ -114,6 +114,11 @@ public final class ArtifactFormat {
 
     /** Hard-links the existing blob {@code d} at {@code relPath} (404-kind if missing). */
     public void link(String relPath, Digest d, boolean allowContainer) throws IOException {
+        if (!Files.isRegularFile(storage().blobs().path(d))) {
+            // checked again under the digest lock; this keeps a failed link from creating
+            // the tag, job and a dirty format
+            throw RepoException.notFound("Blob " + d + " not found");
+        }
         store(relPath, d, allowContainer, target -> storage().blobs().link(d, target));
     }
 

@@ -31,6 +31,9 @@ final class BlockingSink {
         long pos = position;
         long end = position + count;
         while (pos < end) {
+            // some of Undertow's conduits (before the headers are flushed) copy from the
+            // channel's current position and ignore the position argument: set both
+            file.position(pos);
             long n = channel.transferFrom(file, pos, end - pos);
             if (n > 0) {
                 pos += n;

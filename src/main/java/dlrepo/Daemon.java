@@ -18,6 +18,12 @@ import dlrepo.http.FormatHandler;
 import dlrepo.http.FormatSumsHandler;
 import dlrepo.http.HomeHandler;
 import dlrepo.http.JobHandler;
+import dlrepo.http.ProductBranchHandler;
+import dlrepo.http.ProductHandler;
+import dlrepo.http.ProductVariantHandler;
+import dlrepo.http.ProductsHandler;
+import dlrepo.http.UserHomeHandler;
+import dlrepo.http.VersionHandler;
 import dlrepo.http.Router;
 import dlrepo.http.TagHandler;
 import dlrepo.publish.Publisher;
@@ -61,17 +67,23 @@ public final class Daemon implements AutoCloseable {
         rootLock = RootLock.acquire(config.rootDir());
         Storage storage = new Storage(config.rootDir(), config.fsync(), config.chunkSize(),
                 config.internalFormatFilter(),
-                new PostProcessor(config.postProcessCmd(), config.postProcessFilter(), config.postProcessTimeout()));
+                new PostProcessor(config.postProcessCmd(), config.postProcessFilter(), config.postProcessTimeout()),
+                config.userQuota());
         storage.init();
         Publisher publisher = Publisher.none();
         OrphanCollector collector = new OrphanCollector(storage.blobs(), config.orphanBlobLifetime());
         CleanupScheduler.Work work = new Cleanup(storage.repository(), collector, () -> server.getWorker(),
-                publisher, () -> { });
+                publisher, () -> {
+                    for (var user : storage.userRepositories()) {
+                        user.quota().orElseThrow().recount();
+                    }
+                });
         scheduler = new CleanupScheduler(decorateCleanup.apply(work), config.tagCleanupPeriod());
         CleanupTrigger cleanup = scheduler;
         FileSender sender = new FileSender(config.xSendfileHeader());
         Router router = new Router(storage, new Router.Routes(
                 new HomeHandler(),
+                new UserHomeHandler(),
                 new BranchesHandler(),
                 new BranchHandler(cleanup),
                 new TagHandler(cleanup, publisher),
@@ -82,6 +94,12 @@ public final class Daemon implements AutoCloseable {
                 ArchiveHandler.format(),
                 new FormatSumsHandler(),
                 new ArtifactHandler(sender, config.chunkSize()),
+                new ProductsHandler(),
+                new ProductHandler(),
+                new ProductVariantHandler(),
+                new ProductBranchHandler(),
+                new VersionHandler(),
+                ArchiveHandler.version(),
                 Map.of("cleanup", new CleanupHandler(scheduler))));
         graceful = Handlers.gracefulShutdown(new Dispatcher(router));
         server = Undertow.builder()

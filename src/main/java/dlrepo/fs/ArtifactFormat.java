@@ -12,6 +12,7 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import org.slf4j.Logger;
@@ -109,36 +110,61 @@ public final class ArtifactFormat {
     /** Stores a finished upload at {@code relPath}. */
     public void put(String relPath, Upload upload, boolean allowContainer) throws IOException {
         Digest d = upload.finish();
-        store(relPath, d, allowContainer, target -> storage().blobs().commit(upload.path(), d, target));
+        store(relPath, d, upload.size(), allowContainer, target -> storage().blobs().commit(upload.path(), d, target));
     }
 
     /** Hard-links the existing blob {@code d} at {@code relPath} (404-kind if missing). */
     public void link(String relPath, Digest d, boolean allowContainer) throws IOException {
-        if (!Files.isRegularFile(storage().blobs().path(d))) {
-            // checked again under the digest lock; this keeps a failed link from creating
-            // the tag, job and a dirty format
-            throw RepoException.notFound("Blob " + d + " not found");
-        }
-        store(relPath, d, allowContainer, target -> storage().blobs().link(d, target));
+        // checked again under the digest lock; this keeps a failed link from creating
+        // the tag, job and a dirty format
+        long size = storage().blobs().size(d).orElseThrow(() -> RepoException.notFound("Blob " + d + " not found"));
+        store(relPath, d, size, allowContainer, target -> storage().blobs().link(d, target));
     }
 
     private interface Linker {
         void link(Path target) throws IOException;
     }
 
-    private void store(String relPath, Digest d, boolean allowContainer, Linker linker) throws IOException {
+    private void store(String relPath, Digest d, long size, boolean allowContainer, Linker linker)
+            throws IOException {
         Path target = file(relPath);
         Disk disk = storage().disk();
         try (TreeLocks.Lease l = lock(true)) {
             checkWritable(allowContainer);
-            job.create();
-            disk.createDirectories(path);
-            disk.setFlag(path.resolve(".dirty"), true);
-            prepareParent(target);
-            linker.link(target);
-            SortedMap<String, Digest> digests = digests();
-            digests.put(relPath, d);
-            writeDigests(digests);
+            boolean created = !exists();
+            Optional<Quota> quota = repository().quota();
+            quota.ifPresent(q -> q.lock().lock());
+            try {
+                long delta = size - sizeIfFile(target);
+                if (quota.isPresent()) {
+                    quota.get().check(delta);
+                }
+                job.create();
+                disk.createDirectories(path);
+                disk.setFlag(path.resolve(".dirty"), true);
+                prepareParent(target);
+                linker.link(target);
+                SortedMap<String, Digest> digests = digests();
+                digests.put(relPath, d);
+                writeDigests(digests);
+                if (quota.isPresent()) {
+                    quota.get().add(delta);
+                }
+            } finally {
+                quota.ifPresent(q -> q.lock().unlock());
+            }
+            if (created) {
+                repository().products().linkFormat(this);
+            }
+        }
+    }
+
+    private static long sizeIfFile(Path p) throws IOException {
+        try {
+            var a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            return a.isRegularFile() ? a.size() : 0;
+        } catch (java.nio.file.NoSuchFileException e) {
+            return 0;
         }
     }
 
@@ -195,27 +221,51 @@ public final class ArtifactFormat {
             }
             storage().postProcessor().run(work, log, path);
             SortedMap<String, Path> after = collect(work);
-            SortedMap<String, Digest> digests = new TreeMap<>();
-            for (String rel : before.keySet()) {
-                if (!after.containsKey(rel)) {
-                    Files.deleteIfExists(path.resolve(rel));
+            Optional<Quota> quota = repository().quota();
+            quota.ifPresent(q -> q.lock().lock());
+            try {
+                long delta = 0;
+                for (Path p : after.values()) {
+                    delta += Files.size(p);
                 }
-            }
-            for (Map.Entry<String, Path> e : after.entrySet()) {
-                Digest d = hash(e.getValue());
-                digests.put(e.getKey(), d);
-                if (!d.equals(before.get(e.getKey()))) {
-                    Path target = file(e.getKey());
-                    prepareParent(target);
-                    storage().blobs().commit(e.getValue(), d, target);
+                for (String rel : before.keySet()) {
+                    delta -= sizeIfFile(path.resolve(rel));
                 }
+                if (quota.isPresent()) {
+                    quota.get().check(delta);
+                }
+                commitPostProcessed(before, after);
+                if (quota.isPresent()) {
+                    quota.get().add(delta);
+                }
+            } finally {
+                quota.ifPresent(q -> q.lock().unlock());
             }
-            writeDigests(digests);
         } finally {
             Disk.deleteTree(work);
             blobs.releaseUploadName(workName);
             blobs.releaseUploadName(logName);
         }
+    }
+
+    private void commitPostProcessed(SortedMap<String, Digest> before, SortedMap<String, Path> after)
+            throws IOException {
+        SortedMap<String, Digest> digests = new TreeMap<>();
+        for (String rel : before.keySet()) {
+            if (!after.containsKey(rel)) {
+                Files.deleteIfExists(path.resolve(rel));
+            }
+        }
+        for (Map.Entry<String, Path> e : after.entrySet()) {
+            Digest d = hash(e.getValue());
+            digests.put(e.getKey(), d);
+            if (!d.equals(before.get(e.getKey()))) {
+                Path target = file(e.getKey());
+                prepareParent(target);
+                storage().blobs().commit(e.getValue(), d, target);
+            }
+        }
+        writeDigests(digests);
     }
 
     /** The regular files the command left, by relative path; others are skipped. */
@@ -262,7 +312,8 @@ public final class ArtifactFormat {
             if (job.isLocked() && !isInternal()) {
                 throw RepoException.badRequest("Job is locked");
             }
-            storage().disk().remove(path);
+            repository().products().unlinkFormat(this);
+            repository().remove(path);
         }
     }
 
@@ -271,6 +322,10 @@ public final class ArtifactFormat {
     }
 
     private Storage storage() {
-        return job.tag().branch().repository().storage();
+        return repository().storage();
+    }
+
+    private Repository repository() {
+        return job.tag().branch().repository();
     }
 }

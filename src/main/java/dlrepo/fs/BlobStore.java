@@ -131,6 +131,15 @@ public final class BlobStore {
         return probed.getIfPresent(d.hex()) != null;
     }
 
+    /** The size of blob {@code d}, if it exists (its mtime is left alone). */
+    public OptionalLong size(Digest d) throws IOException {
+        try {
+            return OptionalLong.of(Files.size(path(d)));
+        } catch (NoSuchFileException e) {
+            return OptionalLong.empty();
+        }
+    }
+
     /** Hard-links the existing blob {@code d} at {@code target}; 404-kind if it is gone. */
     public long link(Digest d, Path target) throws IOException {
         return locks.withLock(d, () -> {

@@ -99,7 +99,8 @@ public final class Branch {
             for (Tag t : tags()) {
                 t.checkDeletable(force);
             }
-            repo.storage().disk().remove(path);
+            repo.products().unlinkAll(path, 2);
+            repo.remove(path);
         }
     }
 }

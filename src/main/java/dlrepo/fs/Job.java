@@ -101,7 +101,10 @@ public final class Job {
                     meta.put(k, v);
                 }
             });
+            ProductTree products = tag.branch().repository().products();
+            products.versionPath(meta);
             disk().writeAtomically(path.resolve(".metadata"), JsonFiles.serialize(meta));
+            products.relink(this, meta);
             return meta;
         }
     }
@@ -173,11 +176,13 @@ public final class Job {
         return name + "-" + tag.name();
     }
 
-    /** Deletes the job and everything in it. */
+    /** Deletes the job and everything in it, and its product links. */
     public void delete() throws IOException {
         try (TreeLocks.Lease l = lock(true)) {
             requireExists();
-            disk().remove(path);
+            Repository repo = tag.branch().repository();
+            repo.products().unlinkAll(path, 0);
+            repo.remove(path);
         }
     }
 

@@ -2,7 +2,11 @@ package dlrepo.fs;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
@@ -17,17 +21,38 @@ public final class Storage {
     private final Optional<Pattern> internalFormatFilter;
     private final PostProcessor postProcessor;
     private final int chunkSize;
+    private final long userQuota;
     private final Repository repository;
+    private final Map<String, Repository> users = new ConcurrentHashMap<>();
 
     public Storage(Path root, boolean fsync, int chunkSize, Optional<Pattern> internalFormatFilter,
-            PostProcessor postProcessor) {
+            PostProcessor postProcessor, long userQuota) {
         this.root = root;
         this.disk = new Disk(fsync, root.resolve(".trash"));
         this.blobs = new BlobStore(root, new DigestLocks(), disk);
         this.internalFormatFilter = internalFormatFilter;
         this.postProcessor = postProcessor;
         this.chunkSize = chunkSize;
-        this.repository = new Repository(this, root, "/");
+        this.userQuota = userQuota;
+        this.repository = new Repository(this, root, "/", null, null);
+    }
+
+    /** The repository of {@code user} ({@code users/<user>/}), which may not exist yet. */
+    public Repository userRepository(String user) {
+        String name = Names.checkCanonical("user", user);
+        return users.computeIfAbsent(name, u -> {
+            Path dir = root.resolve("users").resolve(u);
+            return new Repository(this, dir, "/~" + u + "/", u, new Quota(u, dir, userQuota, disk));
+        });
+    }
+
+    /** The user repositories that exist on disk, sorted by user name. */
+    public List<Repository> userRepositories() throws IOException {
+        List<Repository> list = new ArrayList<>();
+        for (String u : Disk.subfolders(root.resolve("users"))) {
+            list.add(userRepository(u));
+        }
+        return list;
     }
 
     /** Creates the folders the daemon needs and purges what an interrupted removal left. */

@@ -139,7 +139,9 @@ public final class Tag {
         try (TreeLocks.Lease l = lock(true)) {
             requireExists();
             checkDeletable(force);
-            disk().remove(path);
+            Repository repo = branch.repository();
+            repo.products().unlinkAll(path, 1);
+            repo.remove(path);
         }
     }
 

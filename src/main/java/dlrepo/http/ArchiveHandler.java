@@ -14,18 +14,25 @@ import java.util.Map;
 
 /** {@code <job>.tar} and {@code <format>.tar}: streamed archives with SHA256SUMS.txt. */
 public final class ArchiveHandler implements HttpHandler {
-    private final boolean wholeJob;
+    private enum Level { JOB, FORMAT, VERSION }
 
-    private ArchiveHandler(boolean wholeJob) {
-        this.wholeJob = wholeJob;
+    private final Level level;
+
+    private ArchiveHandler(Level level) {
+        this.level = level;
     }
 
     public static ArchiveHandler job() {
-        return new ArchiveHandler(true);
+        return new ArchiveHandler(Level.JOB);
     }
 
     public static ArchiveHandler format() {
-        return new ArchiveHandler(false);
+        return new ArchiveHandler(Level.FORMAT);
+    }
+
+    /** {@code /products/.../<version>.tar}: the formats of every job of the version. */
+    public static ArchiveHandler version() {
+        return new ArchiveHandler(Level.VERSION);
     }
 
     @Override
@@ -34,11 +41,22 @@ public final class ArchiveHandler implements HttpHandler {
             throw HttpError.methodNotAllowed(ex.getRequestMethod().toString(), "GET, HEAD");
         }
         Target t = Target.of(ex);
+        List<TarStream.Source> sources = new ArrayList<>();
+        if (level == Level.VERSION) {
+            List<ArtifactFormat> formats = t.version().formats();
+            if (formats.isEmpty()) {
+                throw HttpError.notFound("Version " + t.version().name() + " not found");
+            }
+            for (ArtifactFormat f : formats) {
+                addFormat(sources, f, f.name() + "/");
+            }
+            send(ex, t.version().archivePrefix(), sources, t.version().timestamp());
+            return;
+        }
         Job job = t.job();
         JobHandler.requireExists(job);
         String prefix = job.archivePrefix();
-        List<TarStream.Source> sources = new ArrayList<>();
-        if (wholeJob) {
+        if (level == Level.JOB) {
             for (ArtifactFormat f : job.formats()) {
                 addFormat(sources, f, f.name() + "/");
             }
@@ -50,7 +68,12 @@ public final class ArchiveHandler implements HttpHandler {
             prefix += "-" + f.name();
             addFormat(sources, f, "");
         }
-        TarStream tar = new TarStream(prefix, sources, (long) job.timestamp());
+        send(ex, prefix, sources, job.timestamp());
+    }
+
+    private static void send(HttpServerExchange ex, String prefix, List<TarStream.Source> sources, double mtime)
+            throws IOException {
+        TarStream tar = new TarStream(prefix, sources, (long) mtime);
         ex.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/x-tar");
         ex.getResponseHeaders().put(Headers.CONTENT_DISPOSITION, "attachment; filename=\"" + prefix + ".tar\"");
         ex.setResponseContentLength(tar.length());

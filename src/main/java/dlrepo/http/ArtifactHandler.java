@@ -100,6 +100,11 @@ public final class ArtifactHandler implements HttpHandler {
             }
             f.link(t.relPath(), expected, allowContainer);
         } else {
+            long declared = ex.getRequestContentLength();
+            if (declared > 0 && t.repo().quota().isPresent()) {
+                // refuse before reading the body; checked again, exactly, before linking
+                t.repo().quota().get().check(declared);
+            }
             try (Upload upload = t.repo().storage().blobs().startUpload()) {
                 upload.readFrom(ex.getInputStream(), new byte[chunkSize]);
                 Digest actual = upload.finish();

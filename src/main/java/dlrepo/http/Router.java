@@ -1,7 +1,12 @@
 package dlrepo.http;
 
+import dlrepo.fs.ArtifactFormat;
 import dlrepo.fs.Branch;
 import dlrepo.fs.Names;
+import dlrepo.fs.Product;
+import dlrepo.fs.ProductBranch;
+import dlrepo.fs.ProductVariant;
+import dlrepo.fs.ProductVersion;
 import dlrepo.fs.Repository;
 import dlrepo.fs.Storage;
 import dlrepo.fs.Tag;
@@ -19,15 +24,19 @@ import java.util.Map;
  * The URL table. Decodes the raw path one segment at a time (an encoded '/' stays inside
  * its segment and is refused there), validates every name, answers canonical redirects
  * (case, aliases, trailing slash) and hands the request to the handler of its level with
- * a {@link Target}.
+ * a {@link Target}. {@code /~<user>/} prefixes the same tables for a user repository.
  */
 public final class Router implements HttpHandler {
     /** The handlers of each URL level. */
-    public record Routes(HttpHandler home, HttpHandler branches, HttpHandler branch, HttpHandler tag,
-            HttpHandler job, HttpHandler jobArchive, HttpHandler format, HttpHandler formatFile,
-            HttpHandler formatArchive, HttpHandler formatSums, HttpHandler artifact,
-            Map<String, HttpHandler> others) {
+    public record Routes(HttpHandler home, HttpHandler userHome, HttpHandler branches, HttpHandler branch,
+            HttpHandler tag, HttpHandler job, HttpHandler jobArchive, HttpHandler format, HttpHandler formatFile,
+            HttpHandler formatArchive, HttpHandler formatSums, HttpHandler artifact, HttpHandler products,
+            HttpHandler product, HttpHandler variant, HttpHandler productBranch, HttpHandler version,
+            HttpHandler versionArchive, Map<String, HttpHandler> others) {
     }
+
+    private static final String[] TREE_LEVELS = {"branch", "tag", "job", "format"};
+    private static final String[] PRODUCT_LEVELS = {"product", "product variant", "product branch", "version", "format"};
 
     private final Storage storage;
     private final Routes routes;
@@ -37,14 +46,214 @@ public final class Router implements HttpHandler {
         this.routes = routes;
     }
 
+    /** A parsed request path: decoded segments and whether it ended with '/'. */
+    private record Path(List<String> segments, boolean slash) {
+    }
+
     @Override
     public void handleRequest(HttpServerExchange ex) throws Exception {
-        String raw = Responses.rawPath(ex);
+        Path path = parse(Responses.rawPath(ex));
+        List<String> segs = path.segments();
+        if (segs.isEmpty()) {
+            routes.home().handleRequest(ex);
+            return;
+        }
+        Repository repo = storage.repository();
+        List<String> prefix = List.of();
+        if (segs.get(0).startsWith("~")) {
+            String user = segs.get(0).substring(1);
+            String canonical = Names.checkCanonical("user", user);
+            prefix = List.of("~" + canonical);
+            repo = storage.userRepository(canonical);
+            if (Responses.isRead(ex) && (!canonical.equals(user) || (segs.size() == 1 && !path.slash()))) {
+                List<String> all = new ArrayList<>(prefix);
+                all.addAll(segs.subList(1, segs.size()));
+                redirect(ex, all, path.slash() || segs.size() == 1);
+                return;
+            }
+            segs = segs.subList(1, segs.size());
+            if (segs.isEmpty()) {
+                ex.putAttachment(Target.KEY, new Target(repo, null, null, null, null, null, true, null));
+                routes.userHome().handleRequest(ex);
+                return;
+            }
+        }
+        String area = segs.get(0);
+        List<String> rest = segs.subList(1, segs.size());
+        switch (area) {
+            case "branches" -> branches(ex, repo, prefix, rest, path.slash());
+            case "products" -> products(ex, repo, prefix, rest, path.slash());
+            default -> {
+                HttpHandler other = prefix.isEmpty() ? routes.others().get(area) : null;
+                if (other == null) {
+                    throw HttpError.notFound("Not found");
+                }
+                other.handleRequest(ex);
+            }
+        }
+    }
+
+    private void branches(HttpServerExchange ex, Repository repo, List<String> prefix, List<String> names,
+            boolean slash) throws Exception {
+        boolean read = Responses.isRead(ex);
+        int depth = names.size();
+        Levels lv = levels(names, slash, 4, TREE_LEVELS);
+        if (lv.canonical.size() >= 2 && Names.isAlias(lv.canonical.get(1))) {
+            rejectWrite(ex);
+            Branch b = repo.branch(lv.canonical.get(0));
+            Tag t = b.resolveAlias(lv.canonical.get(1)).orElseThrow(
+                    () -> HttpError.notFound("No tag of branch " + b.name() + " matches " + lv.canonical.get(1)));
+            lv.canonical.set(1, t.name());
+        }
+        if (read && canonicalRedirect(ex, prefix, "branches", names, slash, lv, 4)) {
+            return;
+        }
+        Branch branch = depth >= 1 ? repo.branch(lv.canonical.get(0)) : null;
+        Tag tag = depth >= 2 ? branch.tag(lv.canonical.get(1)) : null;
+        var job = depth >= 3 ? tag.job(lv.canonical.get(2)) : null;
+        var format = depth >= 4 ? job.format(lv.canonical.get(3)) : null;
+        ex.putAttachment(Target.KEY, new Target(repo, branch, tag, job, format, lv.relPath, slash, null));
+        HttpHandler h = switch (depth) {
+            case 0 -> routes.branches();
+            case 1 -> routes.branch();
+            case 2 -> routes.tag();
+            case 3 -> lv.suffix.isEmpty() ? routes.job() : routes.jobArchive();
+            case 4 -> formatRoute(read, slash, lv.suffix);
+            default -> routes.artifact();
+        };
+        h.handleRequest(ex);
+    }
+
+    private void products(HttpServerExchange ex, Repository repo, List<String> prefix, List<String> names,
+            boolean slash) throws Exception {
+        boolean read = Responses.isRead(ex);
+        int depth = names.size();
+        if (!read) {
+            if (depth <= 4) {
+                rejectWrite(ex);
+            }
+            throw HttpError.badRequest("Product URLs are read-only: write under /branches/");
+        }
+        Levels lv = levels(names, slash, 5, PRODUCT_LEVELS);
+        Product product = depth >= 1 ? repo.products().product(lv.canonical.get(0)) : null;
+        ProductVariant variant = depth >= 2 ? product.variant(lv.canonical.get(1)) : null;
+        ProductBranch pb = depth >= 3 ? variant.branch(lv.canonical.get(2)) : null;
+        if (depth >= 4 && Names.isAlias(lv.canonical.get(3))) {
+            ProductVersion v = pb.resolveAlias(lv.canonical.get(3)).orElseThrow(
+                    () -> HttpError.notFound("No version of " + pb.name() + " matches " + lv.canonical.get(3)));
+            lv.canonical.set(3, v.name());
+        }
+        if (canonicalRedirect(ex, prefix, "products", names, slash, lv, 5)) {
+            return;
+        }
+        ProductVersion version = depth >= 4 ? pb.version(lv.canonical.get(3)) : null;
+        ArtifactFormat format = null;
+        if (depth >= 5) {
+            if (!version.exists() || (format = version.format(lv.canonical.get(4))) == null) {
+                throw HttpError.notFound("Format " + lv.canonical.get(4) + " not found");
+            }
+        }
+        ex.putAttachment(ProductPath.KEY, new ProductPath(product, variant, pb));
+        ex.putAttachment(Target.KEY, format == null
+                ? new Target(repo, null, null, null, null, null, slash, version)
+                : new Target(repo, format.job().tag().branch(), format.job().tag(), format.job(), format, lv.relPath,
+                        slash, version));
+        HttpHandler h = switch (depth) {
+            case 0 -> routes.products();
+            case 1 -> routes.product();
+            case 2 -> routes.variant();
+            case 3 -> routes.productBranch();
+            case 4 -> lv.suffix.isEmpty() ? routes.version() : routes.versionArchive();
+            case 5 -> formatRoute(true, slash, lv.suffix);
+            default -> routes.artifact();
+        };
+        h.handleRequest(ex);
+    }
+
+    private HttpHandler formatRoute(boolean read, boolean slash, String suffix) {
+        return switch (suffix) {
+            case ".tar" -> routes.formatArchive();
+            case ".sha256" -> routes.formatSums();
+            default -> read && !slash ? routes.formatFile() : routes.format();
+        };
+    }
+
+    private static void rejectWrite(HttpServerExchange ex) {
+        if (!Responses.isRead(ex)) {
+            throw HttpError.methodNotAllowed(ex.getRequestMethod().toString(), "GET, HEAD");
+        }
+    }
+
+    /**
+     * The levels named by a path under an area: validated, lowercased, with an archive
+     * suffix ({@code .tar}, {@code .sha256}) split off the last two levels when there is no
+     * trailing slash; what follows the format level is a file path.
+     */
+    private static final class Levels {
+        final List<String> given = new ArrayList<>();
+        final List<String> canonical = new ArrayList<>();
+        String suffix = "";
+        String relPath;
+    }
+
+    private static Levels levels(List<String> names, boolean slash, int formatDepth, String[] what) {
+        Levels lv = new Levels();
+        int depth = names.size();
+        lv.given.addAll(names.subList(0, Math.min(depth, formatDepth)));
+        if (!slash && (depth == formatDepth - 1 || depth == formatDepth)) {
+            String last = lv.given.get(depth - 1);
+            for (String s : depth == formatDepth - 1 ? List.of(".tar") : List.of(".tar", ".sha256")) {
+                if (last.endsWith(s) && last.length() > s.length()) {
+                    lv.suffix = s;
+                    lv.given.set(depth - 1, last.substring(0, last.length() - s.length()));
+                    break;
+                }
+            }
+        }
+        for (int i = 0; i < lv.given.size(); i++) {
+            lv.canonical.add(Names.checkCanonical(what[i], lv.given.get(i)));
+        }
+        if (depth > formatDepth) {
+            lv.relPath = Names.checkRelPath(String.join("/", names.subList(formatDepth, depth)));
+        }
+        return lv;
+    }
+
+    /**
+     * Answers 302 when the path is not canonical: upper case, an alias, or a folder level
+     * without its trailing slash. Returns whether it did.
+     */
+    private static boolean canonicalRedirect(HttpServerExchange ex, List<String> prefix, String area,
+            List<String> names, boolean slash, Levels lv, int formatDepth) {
+        int depth = names.size();
+        boolean dirLevel = depth < formatDepth && lv.suffix.isEmpty();
+        if (lv.canonical.equals(lv.given) && (slash || !dirLevel)) {
+            return false;
+        }
+        List<String> all = new ArrayList<>(prefix);
+        all.add(area);
+        all.addAll(lv.canonical);
+        if (depth > formatDepth) {
+            all.addAll(names.subList(formatDepth, depth));
+        }
+        if (!lv.suffix.isEmpty()) {
+            all.set(all.size() - 1, all.get(all.size() - 1) + lv.suffix);
+        }
+        redirect(ex, all, slash || dirLevel);
+        return true;
+    }
+
+    private static void redirect(HttpServerExchange ex, List<String> segments, boolean slash) {
+        String location = Responses.path(segments) + (slash ? "/" : "");
+        String qs = ex.getQueryString();
+        Responses.redirect(ex, qs == null || qs.isEmpty() ? location : location + "?" + qs);
+    }
+
+    private static Path parse(String raw) {
         if (!raw.startsWith("/")) {
             throw HttpError.badRequest("Invalid request path");
         }
         String[] parts = raw.substring(1).split("/", -1);
-        boolean slash = raw.length() > 1 && raw.endsWith("/");
         List<String> segs = new ArrayList<>();
         for (int i = 0; i < parts.length; i++) {
             if (parts[i].isEmpty()) {
@@ -62,93 +271,7 @@ public final class Router implements HttpHandler {
             }
             segs.add(s);
         }
-        if (segs.isEmpty()) {
-            routes.home().handleRequest(ex);
-            return;
-        }
-        Repository repo = storage.repository();
-        String area = segs.get(0);
-        if (area.equals("branches")) {
-            branches(ex, repo, List.of(), segs.subList(1, segs.size()), slash);
-            return;
-        }
-        HttpHandler other = routes.others().get(area);
-        if (other != null) {
-            other.handleRequest(ex);
-            return;
-        }
-        throw HttpError.notFound("Not found");
-    }
-
-    private void branches(HttpServerExchange ex, Repository repo, List<String> prefix, List<String> names,
-            boolean slash) throws Exception {
-        boolean read = Responses.isRead(ex);
-        int depth = names.size();
-        String suffix = "";
-        List<String> levels = new ArrayList<>(names.subList(0, Math.min(depth, 4)));
-        if (!slash && (depth == 3 || depth == 4)) {
-            String last = levels.get(depth - 1);
-            for (String s : depth == 3 ? List.of(".tar") : List.of(".tar", ".sha256")) {
-                if (last.endsWith(s) && last.length() > s.length()) {
-                    suffix = s;
-                    levels.set(depth - 1, last.substring(0, last.length() - s.length()));
-                    break;
-                }
-            }
-        }
-        String[] what = {"branch", "tag", "job", "format"};
-        List<String> canonical = new ArrayList<>();
-        for (int i = 0; i < levels.size(); i++) {
-            canonical.add(Names.checkCanonical(what[i], levels.get(i)));
-        }
-        String relPath = depth > 4 ? String.join("/", names.subList(4, depth)) : null;
-        if (relPath != null) {
-            Names.checkRelPath(relPath);
-        }
-        if (canonical.size() >= 2 && Names.isAlias(canonical.get(1))) {
-            if (!read) {
-                throw HttpError.methodNotAllowed(ex.getRequestMethod().toString(), "GET, HEAD");
-            }
-            Branch b = repo.branch(canonical.get(0));
-            Tag t = b.resolveAlias(canonical.get(1)).orElseThrow(
-                    () -> HttpError.notFound("No tag of branch " + b.name() + " matches " + canonical.get(1)));
-            canonical.set(1, t.name());
-        }
-        boolean dirLevel = depth >= 1 && depth <= 3 && suffix.isEmpty();
-        if (read && (!canonical.equals(levels) || (dirLevel && !slash) || (depth == 0 && !slash))) {
-            List<String> path = new ArrayList<>(prefix);
-            path.add("branches");
-            path.addAll(canonical);
-            String location = Responses.path(path);
-            if (depth > 4) {
-                location += Responses.path(names.subList(4, depth));
-            }
-            location += suffix;
-            if (slash || dirLevel || depth == 0) {
-                location += "/";
-            }
-            String qs = ex.getQueryString();
-            Responses.redirect(ex, qs == null || qs.isEmpty() ? location : location + "?" + qs);
-            return;
-        }
-        Branch branch = depth >= 1 ? repo.branch(canonical.get(0)) : null;
-        Tag tag = depth >= 2 ? branch.tag(canonical.get(1)) : null;
-        var job = depth >= 3 ? tag.job(canonical.get(2)) : null;
-        var format = depth >= 4 ? job.format(canonical.get(3)) : null;
-        ex.putAttachment(Target.KEY, new Target(repo, branch, tag, job, format, relPath, slash));
-        HttpHandler h = switch (depth) {
-            case 0 -> routes.branches();
-            case 1 -> routes.branch();
-            case 2 -> routes.tag();
-            case 3 -> suffix.isEmpty() ? routes.job() : routes.jobArchive();
-            case 4 -> switch (suffix) {
-                case ".tar" -> routes.formatArchive();
-                case ".sha256" -> routes.formatSums();
-                default -> read && !slash ? routes.formatFile() : routes.format();
-            };
-            default -> routes.artifact();
-        };
-        h.handleRequest(ex);
+        return new Path(segs, raw.length() > 1 && raw.endsWith("/"));
     }
 
     /** Strict percent-decoding of one segment as UTF-8. */

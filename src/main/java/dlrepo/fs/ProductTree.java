@@ -1,0 +1,234 @@
+package dlrepo.fs;
+
+import java.io.IOException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * {@code products/}: the read-only view of the jobs whose metadata names a product,
+ * variant, product branch and version. A version folder holds one relative symlink per
+ * format, pointing into {@code branches/}; the job holds {@code .product}, a symlink back
+ * to its version. This class keeps both sides in step; one lock serializes the changes.
+ */
+public final class ProductTree {
+    private final Repository repo;
+    private final ReentrantLock lock = new ReentrantLock();
+
+    ProductTree(Repository repo) {
+        this.repo = repo;
+    }
+
+    public Repository repository() {
+        return repo;
+    }
+
+    public Path path() {
+        return repo.path().resolve("products");
+    }
+
+    public Product product(String name) {
+        return new Product(this, Names.checkCanonical("product", name));
+    }
+
+    public List<Product> products() throws IOException {
+        List<Product> list = new ArrayList<>();
+        for (String n : Disk.subfolders(path())) {
+            list.add(new Product(this, n));
+        }
+        return list;
+    }
+
+    /**
+     * The product version folder named by job metadata, or empty when one of the four
+     * keys is missing; a 400-kind error when a value is not a valid name.
+     */
+    public Optional<Path> versionPath(Map<String, String> metadata) {
+        String[] what = {"product", "product variant", "product branch", "version"};
+        Path p = path();
+        for (int i = 0; i < Job.PRODUCT_KEYS.size(); i++) {
+            String v = metadata.get(Job.PRODUCT_KEYS.get(i));
+            if (v == null) {
+                return Optional.empty();
+            }
+            p = p.resolve(Names.checkCanonical(what[i], v));
+        }
+        return Optional.of(p);
+    }
+
+    /** Links {@code job} where its metadata says (or unlinks it); the caller holds the job's lock. */
+    void relink(Job job, Map<String, String> metadata) throws IOException {
+        Optional<Path> target = versionPath(metadata);
+        lock.lock();
+        try {
+            Path current = linkedVersion(job);
+            if (current != null && !Optional.of(current).equals(target)) {
+                removeLinks(job.path(), current);
+            }
+            if (target.isEmpty()) {
+                Files.deleteIfExists(job.path().resolve(".product"));
+                return;
+            }
+            Path version = target.get();
+            Disk disk = repo.storage().disk();
+            disk.createDirectories(version);
+            if (!Files.exists(version.resolve(".stamp"))) {
+                disk.setFlag(version.resolve(".stamp"), true);
+            }
+            for (ArtifactFormat f : job.formats()) {
+                symlink(version.resolve(f.name()), f.path());
+            }
+            symlink(job.path().resolve(".product"), version);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Adds a format created after its job was linked to the job's version. */
+    void linkFormat(ArtifactFormat f) throws IOException {
+        Path marker = f.job().path().resolve(".product");
+        if (!Files.isSymbolicLink(marker)) {
+            return;
+        }
+        lock.lock();
+        try {
+            Path version = linkedVersion(f.job());
+            if (version != null && !pointsTo(version.resolve(f.name()), f.path())) {
+                symlink(version.resolve(f.name()), f.path());
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Removes a format's link from its version (and the version if nothing is left). */
+    void unlinkFormat(ArtifactFormat f) throws IOException {
+        lock.lock();
+        try {
+            Path version = linkedVersion(f.job());
+            if (version != null) {
+                removeLinks(f.path(), version);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Removes every product link of the jobs in {@code dir} (a job, tag or branch folder). */
+    void unlinkAll(Path dir, int depth) throws IOException {
+        if (depth == 0) {
+            lock.lock();
+            try {
+                Path version = linkedVersion(dir);
+                if (version != null) {
+                    removeLinks(dir, version);
+                    Files.deleteIfExists(dir.resolve(".product"));
+                }
+            } finally {
+                lock.unlock();
+            }
+            return;
+        }
+        for (String child : Disk.subfolders(dir)) {
+            unlinkAll(dir.resolve(child), depth - 1);
+        }
+    }
+
+    private Path linkedVersion(Job job) throws IOException {
+        return linkedVersion(job.path());
+    }
+
+    /** Where {@code jobDir/.product} points, if it points inside this product tree. */
+    private Path linkedVersion(Path jobDir) throws IOException {
+        Path marker = jobDir.resolve(".product");
+        try {
+            Path target = marker.getParent().resolve(Files.readSymbolicLink(marker)).normalize();
+            return target.startsWith(path()) ? target : null;
+        } catch (NoSuchFileException | java.nio.file.NotLinkException e) {
+            return null;
+        }
+    }
+
+    /** Deletes the links of {@code version} pointing into {@code dir}, then empty folders up the tree. */
+    private void removeLinks(Path dir, Path version) throws IOException {
+        boolean left = false;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(version)) {
+            for (Path p : ds) {
+                if (!Files.isSymbolicLink(p)) {
+                    continue;
+                }
+                Path target = p.getParent().resolve(Files.readSymbolicLink(p)).normalize();
+                if (target.startsWith(dir)) {
+                    Files.deleteIfExists(p);
+                } else {
+                    left = true;
+                }
+            }
+        } catch (NoSuchFileException e) {
+            return;
+        }
+        if (left) {
+            return;
+        }
+        Files.deleteIfExists(version.resolve(".stamp"));
+        for (Path p = version; p.startsWith(path()) && !p.equals(path()); p = p.getParent()) {
+            try {
+                Files.deleteIfExists(p);
+            } catch (DirectoryNotEmptyException e) {
+                break;
+            }
+        }
+    }
+
+    private static boolean pointsTo(Path link, Path target) throws IOException {
+        try {
+            return link.getParent().resolve(Files.readSymbolicLink(link)).normalize().equals(target);
+        } catch (NoSuchFileException | java.nio.file.NotLinkException e) {
+            return false;
+        }
+    }
+
+    /** Creates or atomically replaces {@code link} with a relative symlink to {@code target}. */
+    private void symlink(Path link, Path target) throws IOException {
+        Path rel = link.getParent().relativize(target);
+        Path tmp = link.resolveSibling("." + link.getFileName() + ".tmp-" + Disk.randomName());
+        try {
+            Files.createSymbolicLink(tmp, rel);
+            Files.move(tmp, link, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+        repo.storage().disk().syncDir(link.getParent());
+    }
+
+    /** The format a version's symlink stands for, if it still points into this repository's branches. */
+    ArtifactFormat resolve(Path link) throws IOException {
+        Path target;
+        try {
+            if (!Files.isSymbolicLink(link)) {
+                return null;
+            }
+            target = link.getParent().resolve(Files.readSymbolicLink(link)).normalize();
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+        if (!target.startsWith(repo.branchesDir()) || !Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+            return null;
+        }
+        Path rel = repo.branchesDir().relativize(target);
+        if (rel.getNameCount() != 4) {
+            return null;
+        }
+        return repo.branch(rel.getName(0).toString()).tag(rel.getName(1).toString())
+                .job(rel.getName(2).toString()).format(rel.getName(3).toString());
+    }
+}

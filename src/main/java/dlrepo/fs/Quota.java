@@ -1,0 +1,127 @@
+package dlrepo.fs;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The disk usage of a user repository against its quota, kept in {@code .disk_usage}.
+ * Every change of the user's files happens under {@link #lock()}, so concurrent uploads
+ * cannot together overshoot the quota and a recount sees a stable tree.
+ */
+public final class Quota {
+    private final String user;
+    private final Path repoDir;
+    private final long limit;
+    private final Disk disk;
+    private final ReentrantLock lock = new ReentrantLock();
+    private long used = -1;
+
+    Quota(String user, Path repoDir, long limit, Disk disk) {
+        this.user = user;
+        this.repoDir = repoDir;
+        this.limit = limit;
+        this.disk = disk;
+    }
+
+    public ReentrantLock lock() {
+        return lock;
+    }
+
+    public long limit() {
+        return limit;
+    }
+
+    /** Bytes used, read from {@code .disk_usage} (recounted if missing). */
+    public long used() throws IOException {
+        lock.lock();
+        try {
+            if (used < 0) {
+                used = Disk.readText(file()).map(String::strip).filter(s -> s.matches("\\d+")).map(Long::parseLong)
+                        .orElse(-1L);
+                if (used < 0) {
+                    used = sizeOf(repoDir.resolve("branches"));
+                }
+            }
+            return used;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Refuses a change of {@code delta} bytes that would exceed the quota; the caller holds the lock. */
+    public void check(long delta) throws IOException {
+        long u = used();
+        if (delta > 0 && u + delta > limit) {
+            throw new RepoException(RepoException.Kind.QUOTA_EXCEEDED,
+                    "User " + user + " quota exceeded (" + (u + delta) + "/" + limit + ")");
+        }
+    }
+
+    /** Records a change of {@code delta} bytes; the caller holds the lock. */
+    public void add(long delta) throws IOException {
+        if (delta != 0) {
+            save(Math.max(0, used() + delta));
+        }
+    }
+
+    /** Recounts the usage from the files on disk. */
+    public long recount() throws IOException {
+        lock.lock();
+        try {
+            long n = sizeOf(repoDir.resolve("branches"));
+            save(n);
+            return n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void save(long value) throws IOException {
+        used = value;
+        if (Files.isDirectory(repoDir)) {
+            disk.writeAtomically(file(), (value + "\n").getBytes(StandardCharsets.US_ASCII));
+        }
+    }
+
+    private Path file() {
+        return repoDir.resolve(".disk_usage");
+    }
+
+    /**
+     * The size of the artifact files below {@code tree}: regular files whose name does not
+     * start with a dot (symlinks are not followed).
+     */
+    public static long sizeOf(Path tree) throws IOException {
+        long[] total = {0};
+        if (!Files.isDirectory(tree)) {
+            return 0;
+        }
+        Files.walkFileTree(tree, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
+                return !d.equals(tree) && d.getFileName().toString().startsWith(".")
+                        ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) {
+                if (attrs.isRegularFile() && !f.getFileName().toString().startsWith(".")) {
+                    total[0] += attrs.size();
+                }
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path f, IOException e) {
+                return FileVisitResult.CONTINUE;
+            }
+        });
+        return total[0];
+    }
+}

@@ -1,0 +1,29 @@
+package dlrepo.http;
+
+import dlrepo.fs.Product;
+import dlrepo.fs.ProductVariant;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** {@code /products/<p>/}: its variants. */
+public final class ProductHandler implements HttpHandler {
+    @Override
+    public void handleRequest(HttpServerExchange ex) throws Exception {
+        Product p = ProductPath.of(ex).product();
+        if (!p.exists()) {
+            throw HttpError.notFound("Product " + p.name() + " not found");
+        }
+        List<Object> list = new ArrayList<>();
+        for (ProductVariant v : p.variants()) {
+            list.add(Map.of("name", v.name()));
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", p.name());
+        m.put("product_variants", list);
+        Responses.json(ex, Map.of("product", m));
+    }
+}

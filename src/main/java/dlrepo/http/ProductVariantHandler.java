@@ -1,0 +1,29 @@
+package dlrepo.http;
+
+import dlrepo.fs.ProductBranch;
+import dlrepo.fs.ProductVariant;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** {@code /products/<p>/<v>/}: its product branches. */
+public final class ProductVariantHandler implements HttpHandler {
+    @Override
+    public void handleRequest(HttpServerExchange ex) throws Exception {
+        ProductVariant v = ProductPath.of(ex).variant();
+        if (!v.exists()) {
+            throw HttpError.notFound("Product variant " + v.name() + " not found");
+        }
+        List<Object> list = new ArrayList<>();
+        for (ProductBranch b : v.branches()) {
+            list.add(Map.of("name", b.name()));
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", v.name());
+        m.put("product_branches", list);
+        Responses.json(ex, Map.of("product_variant", m));
+    }
+}

@@ -1,0 +1,20 @@
+package dlrepo.http;
+
+import dlrepo.fs.Product;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** {@code /products/}: the products. */
+public final class ProductsHandler implements HttpHandler {
+    @Override
+    public void handleRequest(HttpServerExchange ex) throws Exception {
+        List<Object> list = new ArrayList<>();
+        for (Product p : Target.of(ex).repo().products().products()) {
+            list.add(Map.of("name", p.name()));
+        }
+        Responses.json(ex, Map.of("products", list));
+    }
+}

@@ -165,6 +165,11 @@ public final class ArtifactFormat {
             return a.isRegularFile() ? a.size() : 0;
         } catch (java.nio.file.NoSuchFileException e) {
             return 0;
+        } catch (java.nio.file.FileSystemException e) {
+            if ("Not a directory".equals(e.getReason())) {
+                return 0; // a file is in the way of a parent folder: prepareParent answers 400
+            }
+            throw e;
         }
     }
 

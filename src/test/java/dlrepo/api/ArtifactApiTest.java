@@ -284,6 +284,54 @@ class ArtifactApiTest {
         assertEquals("{\"k\": \"V\"}", Api.read(s.root().resolve("branches/" + b + "/tag/job/.metadata")));
     }
 
+    @Test
+    void chunkedAndExpectContinueUploads() throws Exception {
+        String url = job();
+        byte[] data = new byte[300_000];
+        new java.util.Random(7).nextBytes(data);
+        // no Content-Length: chunked transfer encoding
+        HttpResponse<String> r = s.send(s.request(url + "deb/chunked.bin").header("Digest", TestServer.digest(data))
+                .PUT(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(data))).build());
+        assertEquals(201, r.statusCode(), r.body());
+        assertArrayEquals(data, Files.readAllBytes(dir(url).resolve("deb/chunked.bin")));
+        r = s.send(s.request(url + "deb/continue.bin").header("Digest", TestServer.digest(data)).expectContinue(true)
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(data)).build());
+        assertEquals(201, r.statusCode(), r.body());
+        assertEquals(Api.inode(dir(url).resolve("deb/chunked.bin")), Api.inode(dir(url).resolve("deb/continue.bin")));
+        // a chunked body that does not match
+        r = s.send(s.request(url + "deb/bad.bin").header("Digest", TestServer.digest("other"))
+                .PUT(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(data))).build());
+        assertError(r, 422, "Received data does not match digest");
+        assertFalse(Files.exists(dir(url).resolve("deb/bad.bin")));
+        assertEquals(List.of(), Api.list(s.root().resolve(".uploads")));
+    }
+
+    @Test
+    void emptyFile() throws Exception {
+        String url = job() + "deb/empty";
+        upload201(s, url, "");
+        HttpResponse<String> r = s.get(url);
+        assertEquals(200, r.statusCode());
+        assertEquals("", r.body());
+        assertEquals("0", r.headers().firstValue("Content-Length").orElse(null));
+        assertEquals(TestServer.digest(""), r.headers().firstValue("Digest").orElse(null));
+        assertEquals(416, Api.get(s, url, "Range", "bytes=0-").statusCode());
+    }
+
+    @Test
+    void fileAndFolderInTheWay() throws Exception {
+        String url = job();
+        upload201(s, url + "deb/a", "a");
+        assertError(s.upload(url + "deb/a/b", "b"), 400, null);
+        assertEquals("a", Api.read(dir(url).resolve("deb/a")));
+        upload201(s, url + "deb/d/e", "e");
+        assertError(s.upload(url + "deb/d", "d"), 400, null);
+        assertEquals("e", Api.read(dir(url).resolve("deb/d/e")));
+        assertEquals(Map.of("a", TestServer.digest("a"), "d/e", TestServer.digest("e")),
+                Api.digests(dir(url).resolve("deb")));
+        assertEquals(List.of(), Api.list(s.root().resolve(".uploads")));
+    }
+
     // ---------------------------------------------------------------- downloads
 
     private String uploaded(String content) throws Exception {

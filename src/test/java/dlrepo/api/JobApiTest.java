@@ -128,6 +128,9 @@ class JobApiTest {
         assertError(s.json("PATCH", url, "{\"job\": {\"obj\": {\"x\": 1}}}"), 400, "obj");
         assertError(s.json("PATCH", url, "{\"job\": {\"arr\": [1]}}"), 400, "arr");
         assertError(s.json("PATCH", url, "{\"job\": {\"c\": \"d\", \"obj\": {}}}"), 400, "obj");
+        for (String reserved : List.of("name", "locked", "digest", "timestamp", "artifact_formats")) {
+            assertError(s.json("PATCH", url, "{\"job\": {\"" + reserved + "\": \"x\"}}"), 400, reserved);
+        }
         assertError(s.json("PATCH", url, "{\"job\": 3}"), 400, "job");
         assertError(s.json("PATCH", url, "{\"nojob\": {}}"), 400, "job");
         assertError(s.json("PATCH", url, "nope"), 400, null);

@@ -307,6 +307,31 @@ class ArtifactApiTest {
     }
 
     @Test
+    void parallelUploadsIntoOneFormatAllRecorded() throws Exception {
+        String url = job() + "deb/";
+        int n = 24;
+        List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> futures = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            byte[] data = ("file " + i + " " + url).getBytes(StandardCharsets.UTF_8);
+            futures.add(s.client().sendAsync(s.request(url + "dir" + (i % 3) + "/f" + i)
+                    .header("Digest", TestServer.digest(data)).PUT(HttpRequest.BodyPublishers.ofByteArray(data))
+                    .build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        for (var f : futures) {
+            assertEquals(201, f.get().statusCode(), f.get().body());
+        }
+        Map<String, String> digests = Api.digests(dir(url));
+        assertEquals(n, digests.size(), digests.toString());
+        for (int i = 0; i < n; i++) {
+            String rel = "dir" + (i % 3) + "/f" + i;
+            assertEquals(TestServer.digest("file " + i + " " + url), digests.get(rel), rel);
+            assertEquals("file " + i + " " + url, Api.read(dir(url).resolve(rel)));
+        }
+        finalizeFormat(s, url);
+        assertEquals(n, Api.ok(s.get(url)).get("artifact_format").get("files").size());
+    }
+
+    @Test
     void emptyFile() throws Exception {
         String url = job() + "deb/empty";
         upload201(s, url, "");

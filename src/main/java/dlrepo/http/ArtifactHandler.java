@@ -85,6 +85,9 @@ public final class ArtifactHandler implements HttpHandler {
     private void put(HttpServerExchange ex, Target t) throws Exception {
         ArtifactFormat f = t.format();
         f.file(t.relPath());
+        if (t.trailingSlash()) {
+            throw HttpError.badRequest("Not a file path (ends with '/'): " + t.relPath() + "/");
+        }
         String header = ex.getRequestHeaders().getFirst(DIGEST);
         if (header == null) {
             throw HttpError.badRequest("Missing Digest header (sha256:<hex> of the body)");

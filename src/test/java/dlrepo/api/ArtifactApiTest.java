@@ -349,6 +349,8 @@ class ArtifactApiTest {
         upload201(s, url + "deb/a", "a");
         assertError(s.upload(url + "deb/a/b", "b"), 400, null);
         assertEquals("a", Api.read(dir(url).resolve("deb/a")));
+        assertError(s.upload(url + "deb/slash/", "x"), 400, null);
+        assertFalse(Files.exists(dir(url).resolve("deb/slash")), "a PUT to a folder URL stores no file");
         upload201(s, url + "deb/d/e", "e");
         assertError(s.upload(url + "deb/d", "d"), 400, null);
         assertEquals("e", Api.read(dir(url).resolve("deb/d/e")));

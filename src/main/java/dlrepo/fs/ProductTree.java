@@ -74,7 +74,9 @@ public final class ProductTree {
             if (current != null && !Optional.of(current).equals(target)) {
                 removeLinks(job.path(), current);
             }
-            if (target.isEmpty()) {
+            if (target.isEmpty() || job.formats().isEmpty()) {
+                // a version folder exists only while it links a format (its first
+                // format, created later, links the job: linkFormat)
                 Files.deleteIfExists(job.path().resolve(".product"));
                 return;
             }
@@ -93,17 +95,35 @@ public final class ProductTree {
         }
     }
 
-    /** Adds a format created after its job was linked to the job's version. */
+    /**
+     * Adds a format created after its job's metadata named a version. The version is
+     * taken from the metadata (not from {@code .product}): it may have been pruned when
+     * the job's last format was deleted, and is then created again.
+     */
     void linkFormat(ArtifactFormat f) throws IOException {
-        Path marker = f.job().path().resolve(".product");
-        if (!Files.isSymbolicLink(marker)) {
+        Optional<Path> target;
+        try {
+            target = versionPath(f.job().metadata());
+        } catch (RepoException e) {
+            return;
+        }
+        if (target.isEmpty()) {
             return;
         }
         lock.lock();
         try {
-            Path version = linkedVersion(f.job());
-            if (version != null && !pointsTo(version.resolve(f.name()), f.path())) {
+            Path version = target.get();
+            Disk disk = repo.storage().disk();
+            disk.createDirectories(version);
+            if (!Files.exists(version.resolve(".stamp"))) {
+                disk.setFlag(version.resolve(".stamp"), true);
+            }
+            if (!pointsTo(version.resolve(f.name()), f.path())) {
                 symlink(version.resolve(f.name()), f.path());
+            }
+            Path marker = f.job().path().resolve(".product");
+            if (!pointsTo(marker, version)) {
+                symlink(marker, version);
             }
         } finally {
             lock.unlock();
@@ -117,6 +137,11 @@ public final class ProductTree {
             Path version = linkedVersion(f.job());
             if (version != null) {
                 removeLinks(f.path(), version);
+                if (!hasLinksInto(version, f.job().path())) {
+                    // the job has no format left in the version, which another job's
+                    // unlinking may prune at any time: its link back would dangle
+                    Files.deleteIfExists(f.job().path().resolve(".product"));
+                }
             }
         } finally {
             lock.unlock();
@@ -187,6 +212,21 @@ public final class ProductTree {
                 break;
             }
         }
+    }
+
+    /** Whether a symlink of {@code version} points into {@code dir}. */
+    private static boolean hasLinksInto(Path version, Path dir) throws IOException {
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(version)) {
+            for (Path p : ds) {
+                if (Files.isSymbolicLink(p) && p.getParent().resolve(Files.readSymbolicLink(p)).normalize()
+                        .startsWith(dir)) {
+                    return true;
+                }
+            }
+        } catch (NoSuchFileException e) {
+            return false;
+        }
+        return false;
     }
 
     private static boolean pointsTo(Path link, Path target) throws IOException {

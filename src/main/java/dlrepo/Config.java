@@ -31,7 +31,27 @@ public record Config(
         int workerThreads,
         int ioThreads,
         long shutdownTimeout,
+        Auth auth,
         Map<String, String> env) {
+
+    /** Authentication and access control (auth.md). */
+    public record Auth(
+            boolean disabled,
+            String realm,
+            Path authFile,
+            Path aclsDir,
+            boolean ignorePasswords,
+            Optional<String> loginHeader,
+            Optional<String> groupsHeader,
+            int cacheSize,
+            long cacheTtl,
+            Optional<Ldap> ldap) {
+    }
+
+    /** LDAP settings, present when DLREPO_LDAP_URL is set. */
+    public record Ldap(String url, String baseDn, String userFilter, String groupsFilter, boolean startTls,
+            int timeoutSeconds, int maxConnections) {
+    }
 
     public static final String DEFAULT_ROOT = "/var/lib/dlrepo";
 
@@ -95,7 +115,56 @@ public record Config(
                 (int) r.number("DLREPO_WORKER_THREADS", 64, 2, 4096),
                 (int) r.number("DLREPO_IO_THREADS", Math.max(2, Runtime.getRuntime().availableProcessors()), 1, 256),
                 r.number("DLREPO_SHUTDOWN_TIMEOUT", 30, 0, 86400),
+                auth(r),
                 Map.copyOf(env));
+    }
+
+    private static Auth auth(Reader r) {
+        boolean disabled = r.bool("DLREPO_AUTH_DISABLED", false);
+        String realm = r.string("DLREPO_AUTH_REALM", "dlrepo");
+        if (realm.contains("\"") || realm.chars().anyMatch(c -> c < 0x20)) {
+            throw new ConfigException("DLREPO_AUTH_REALM", realm, "must not contain quotes or control characters");
+        }
+        Path aclsDir = Path.of(r.string("DLREPO_ACLS_DIR", "/etc/dlrepo/acls"));
+        if (!disabled && !(java.nio.file.Files.isDirectory(aclsDir) && java.nio.file.Files.isReadable(aclsDir))) {
+            throw new ConfigException("DLREPO_ACLS_DIR", aclsDir.toString(), "not a readable folder");
+        }
+        Optional<String> login = r.optional("DLREPO_AUTH_HTTP_LOGIN_HEADER");
+        Optional<String> groups = r.optional("DLREPO_AUTH_HTTP_GROUPS_HEADER");
+        for (var h : Map.of("DLREPO_AUTH_HTTP_LOGIN_HEADER", login, "DLREPO_AUTH_HTTP_GROUPS_HEADER", groups)
+                .entrySet()) {
+            if (h.getValue().isPresent() && !h.getValue().get().matches("[A-Za-z0-9-]+")) {
+                throw new ConfigException(h.getKey(), h.getValue().get(), "not a valid header name");
+            }
+        }
+        if (login.isPresent() != groups.isPresent()) {
+            String missing = login.isPresent() ? "DLREPO_AUTH_HTTP_GROUPS_HEADER" : "DLREPO_AUTH_HTTP_LOGIN_HEADER";
+            throw new ConfigException(missing, "", "both proxy identity headers must be set, or none");
+        }
+        Optional<Ldap> ldap = r.optional("DLREPO_LDAP_URL").map(url -> {
+            if (!url.matches("ldaps?://[^\\s]+")) {
+                throw new ConfigException("DLREPO_LDAP_URL", url, "expected ldap://host[:port] or ldaps://host[:port]");
+            }
+            String base = r.optional("DLREPO_LDAP_BASE_DN").orElseThrow(
+                    () -> new ConfigException("DLREPO_LDAP_BASE_DN", "", "required with DLREPO_LDAP_URL"));
+            String userFilter = r.string("DLREPO_LDAP_USER_FILTER", "(uid={login})");
+            String groupsFilter = r.string("DLREPO_LDAP_GROUPS_FILTER", "(&(objectClass=groupOfNames)(member={dn}))");
+            for (var f : Map.of("DLREPO_LDAP_USER_FILTER", userFilter, "DLREPO_LDAP_GROUPS_FILTER", groupsFilter)
+                    .entrySet()) {
+                try {
+                    com.unboundid.ldap.sdk.Filter.create(f.getValue().replace("{login}", "x").replace("{dn}", "x"));
+                } catch (com.unboundid.ldap.sdk.LDAPException e) {
+                    throw new ConfigException(f.getKey(), f.getValue(), "invalid LDAP filter: " + e.getMessage());
+                }
+            }
+            return new Ldap(url, base, userFilter, groupsFilter, r.bool("DLREPO_LDAP_START_TLS", true),
+                    (int) r.number("DLREPO_LDAP_TIMEOUT", 10, 1, 3600),
+                    (int) r.number("DLREPO_LDAP_MAX_CONNECTIONS", 4, 1, 1024));
+        });
+        return new Auth(disabled, realm, Path.of(r.string("DLREPO_AUTH_FILE", "/etc/dlrepo/auth")), aclsDir,
+                r.bool("DLREPO_IGNORE_PASSWORDS", false), login, groups,
+                (int) r.number("DLREPO_AUTH_CACHE_SIZE", 4096, 0, 10_000_000),
+                r.number("DLREPO_AUTH_CACHE_TTL", 600, 0, 86400 * 365), ldap);
     }
 
     /** A variable outside the core set, for the parts of the daemon that read their own. */

@@ -1,11 +1,14 @@
 package dlrepo;
 
+import dlrepo.auth.AuthHandler;
+import dlrepo.auth.AuthService;
 import dlrepo.cleanup.Cleanup;
 import dlrepo.cleanup.CleanupScheduler;
 import dlrepo.cleanup.CleanupTrigger;
 import dlrepo.cleanup.OrphanCollector;
 import dlrepo.fs.PostProcessor;
 import dlrepo.fs.Storage;
+import dlrepo.http.Access;
 import dlrepo.http.ArchiveHandler;
 import dlrepo.http.ArtifactHandler;
 import dlrepo.http.BranchHandler;
@@ -30,6 +33,7 @@ import dlrepo.publish.Publisher;
 import io.undertow.Handlers;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
+import io.undertow.server.HttpHandler;
 import io.undertow.server.handlers.GracefulShutdownHandler;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -45,6 +49,7 @@ public final class Daemon implements AutoCloseable {
     private final Config config;
     private final UnaryOperator<CleanupScheduler.Work> decorateCleanup;
     private CleanupScheduler scheduler;
+    private AuthService auth;
     private RootLock rootLock;
     private Undertow server;
     private GracefulShutdownHandler graceful;
@@ -61,6 +66,13 @@ public final class Daemon implements AutoCloseable {
 
     public CleanupScheduler cleanup() {
         return scheduler;
+    }
+
+    /** SIGHUP: re-read the auth file and ACLs, flush the auth cache. */
+    public void reloadAuth() {
+        if (auth != null) {
+            auth.reload();
+        }
     }
 
     public void start() throws IOException {
@@ -81,27 +93,35 @@ public final class Daemon implements AutoCloseable {
         scheduler = new CleanupScheduler(decorateCleanup.apply(work), config.tagCleanupPeriod());
         CleanupTrigger cleanup = scheduler;
         FileSender sender = new FileSender(config.xSendfileHeader());
-        Router router = new Router(storage, new Router.Routes(
+        Access access = Access.ALLOW_ALL;
+        if (config.auth().disabled()) {
+            LOG.warn("DLREPO_AUTH_DISABLED=1: NO AUTHENTICATION, everyone may read, write and delete everything");
+        } else {
+            auth = AuthService.start(config.auth());
+            access = auth;
+        }
+        Router router = new Router(storage, access, new Router.Routes(
                 new HomeHandler(),
                 new UserHomeHandler(),
-                new BranchesHandler(),
-                new BranchHandler(cleanup),
-                new TagHandler(cleanup, publisher),
-                new JobHandler(cleanup),
-                ArchiveHandler.job(),
+                new BranchesHandler(access),
+                new BranchHandler(cleanup, access),
+                new TagHandler(cleanup, publisher, access),
+                new JobHandler(cleanup, access),
+                ArchiveHandler.job(access),
                 new FormatHandler(cleanup),
                 new FormatFileHandler(),
                 ArchiveHandler.format(),
                 new FormatSumsHandler(),
                 new ArtifactHandler(sender, config.chunkSize()),
-                new ProductsHandler(),
-                new ProductHandler(),
-                new ProductVariantHandler(),
-                new ProductBranchHandler(),
-                new VersionHandler(),
-                ArchiveHandler.version(),
+                new ProductsHandler(access),
+                new ProductHandler(access),
+                new ProductVariantHandler(access),
+                new ProductBranchHandler(access),
+                new VersionHandler(access),
+                ArchiveHandler.version(access),
                 Map.of("cleanup", new CleanupHandler(scheduler))));
-        graceful = Handlers.gracefulShutdown(new Dispatcher(router));
+        HttpHandler routes = auth == null ? router : new AuthHandler(auth, router);
+        graceful = Handlers.gracefulShutdown(new Dispatcher(routes));
         server = Undertow.builder()
                 .setIoThreads(config.ioThreads())
                 .setWorkerThreads(config.workerThreads())
@@ -125,15 +145,29 @@ public final class Daemon implements AutoCloseable {
             return;
         }
         graceful.shutdown();
+        boolean drained = false;
         try {
-            if (!graceful.awaitShutdown(config.shutdownTimeout() * 1000)) {
-                LOG.warn("requests still running after {}s, stopping anyway", config.shutdownTimeout());
-            }
+            drained = graceful.awaitShutdown(config.shutdownTimeout() * 1000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        if (!drained) {
+            LOG.warn("requests still running after {}s, stopping anyway", config.shutdownTimeout());
+        }
         scheduler.close();
-        server.stop();
+        // Undertow's stop() waits for the worker threads, and one blocked reading a stalled
+        // upload may never return: bound the wait, the process exits after this anyway.
+        Thread stopper = new Thread(server::stop, "http-stop");
+        stopper.setDaemon(true);
+        stopper.start();
+        try {
+            stopper.join(drained ? 30_000 : 2_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (auth != null) {
+            auth.close();
+        }
         server = null;
         try {
             rootLock.close();

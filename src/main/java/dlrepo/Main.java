@@ -9,9 +9,11 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        // Until a handler is installed, SIGUSR1 kills the JVM: install it before anything else.
+        // Until a handler is installed, SIGUSR1 and SIGHUP kill the JVM: install them first.
         AtomicReference<Runnable> onUsr1 = new AtomicReference<>(() -> { });
+        AtomicReference<Runnable> onHup = new AtomicReference<>(() -> { });
         Signal.handle(new Signal("USR1"), s -> onUsr1.get().run());
+        Signal.handle(new Signal("HUP"), s -> onHup.get().run());
 
         Config config;
         try {
@@ -31,6 +33,7 @@ public final class Main {
             return;
         }
         onUsr1.set(() -> daemon.cleanup().schedule(true, "signal"));
+        onHup.set(daemon::reloadAuth);
         Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "shutdown"));
         // SIGTERM/SIGINT: run the shutdown hook (graceful stop) and exit 0, not 143.
         Signal.handle(new Signal("TERM"), s -> System.exit(0));

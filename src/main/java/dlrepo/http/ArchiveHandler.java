@@ -17,22 +17,25 @@ public final class ArchiveHandler implements HttpHandler {
     private enum Level { JOB, FORMAT, VERSION }
 
     private final Level level;
+    private final Access access;
 
-    private ArchiveHandler(Level level) {
+    private ArchiveHandler(Level level, Access access) {
         this.level = level;
+        this.access = access;
     }
 
-    public static ArchiveHandler job() {
-        return new ArchiveHandler(Level.JOB);
+    /** {@code <job>.tar}: the formats of the job the caller may read. */
+    public static ArchiveHandler job(Access access) {
+        return new ArchiveHandler(Level.JOB, access);
     }
 
     public static ArchiveHandler format() {
-        return new ArchiveHandler(Level.FORMAT);
+        return new ArchiveHandler(Level.FORMAT, Access.ALLOW_ALL);
     }
 
     /** {@code /products/.../<version>.tar}: the formats of every job of the version. */
-    public static ArchiveHandler version() {
-        return new ArchiveHandler(Level.VERSION);
+    public static ArchiveHandler version(Access access) {
+        return new ArchiveHandler(Level.VERSION, access);
     }
 
     @Override
@@ -48,7 +51,9 @@ public final class ArchiveHandler implements HttpHandler {
                 throw HttpError.notFound("Version " + t.version().name() + " not found");
             }
             for (ArtifactFormat f : formats) {
-                addFormat(sources, f, f.name() + "/");
+                if (access.canRead(ex, Urls.versionFormat(t.version(), f))) {
+                    addFormat(sources, f, f.name() + "/");
+                }
             }
             send(ex, t.version().archivePrefix(), sources, t.version().timestamp());
             return;
@@ -58,7 +63,9 @@ public final class ArchiveHandler implements HttpHandler {
         String prefix = job.archivePrefix();
         if (level == Level.JOB) {
             for (ArtifactFormat f : job.formats()) {
-                addFormat(sources, f, f.name() + "/");
+                if (access.canRead(ex, Urls.format(f))) {
+                    addFormat(sources, f, f.name() + "/");
+                }
             }
         } else {
             ArtifactFormat f = t.format();

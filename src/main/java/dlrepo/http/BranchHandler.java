@@ -15,9 +15,11 @@ import java.util.Map;
 /** {@code /branches/<b>/}: its tags and cleanup policy; set the policy; delete. */
 public final class BranchHandler implements HttpHandler {
     private final CleanupTrigger cleanup;
+    private final Access access;
 
-    public BranchHandler(CleanupTrigger cleanup) {
+    public BranchHandler(CleanupTrigger cleanup, Access access) {
         this.cleanup = cleanup;
+        this.access = access;
     }
 
     @Override
@@ -39,14 +41,14 @@ public final class BranchHandler implements HttpHandler {
         }
     }
 
-    private static void get(HttpServerExchange ex, Branch branch) throws Exception {
+    private void get(HttpServerExchange ex, Branch branch) throws Exception {
         if (!branch.exists()) {
             throw HttpError.notFound("Branch " + branch.name() + " not found");
         }
         boolean releasedOnly = ex.getQueryParameters().containsKey("released");
         List<Object> tags = new ArrayList<>();
         for (Tag t : branch.tags()) {
-            if (!releasedOnly || t.isReleased()) {
+            if ((!releasedOnly || t.isReleased()) && access.canRead(ex, Urls.tag(t))) {
                 tags.add(Views.tagSummary(t));
             }
         }

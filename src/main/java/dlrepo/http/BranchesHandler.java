@@ -9,6 +9,12 @@ import java.util.Map;
 
 /** {@code /branches/}: the list of branches with their tag counts and policies. */
 public final class BranchesHandler implements HttpHandler {
+    private final Access access;
+
+    public BranchesHandler(Access access) {
+        this.access = access;
+    }
+
     @Override
     public void handleRequest(HttpServerExchange ex) throws Exception {
         if (!Responses.isRead(ex)) {
@@ -16,7 +22,9 @@ public final class BranchesHandler implements HttpHandler {
         }
         List<Object> list = new ArrayList<>();
         for (Branch b : Target.of(ex).repo().branches()) {
-            list.add(Views.branchSummary(b));
+            if (access.canRead(ex, Urls.branch(b))) {
+                list.add(Views.branchSummary(b));
+            }
         }
         Responses.json(ex, Map.of("branches", list));
     }

@@ -17,9 +17,11 @@ public final class JobHandler implements HttpHandler {
             Set.of("name", "locked", "released", "internal", "timestamp", "digest", "artifact_formats");
 
     private final CleanupTrigger cleanup;
+    private final Access access;
 
-    public JobHandler(CleanupTrigger cleanup) {
+    public JobHandler(CleanupTrigger cleanup, Access access) {
         this.cleanup = cleanup;
+        this.access = access;
     }
 
     @Override
@@ -28,7 +30,7 @@ public final class JobHandler implements HttpHandler {
         switch (ex.getRequestMethod().toString()) {
             case "GET", "HEAD" -> {
                 requireExists(job);
-                Responses.json(ex, Map.of("job", Views.job(job)));
+                Responses.json(ex, Map.of("job", Views.job(job, f -> access.canRead(ex, Urls.format(f)))));
             }
             case "PUT" -> {
                 JsonNode body = Responses.readObject(ex, "job");

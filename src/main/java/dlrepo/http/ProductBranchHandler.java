@@ -12,6 +12,12 @@ import java.util.Map;
 
 /** {@code /products/<p>/<v>/<b>/}: its versions with their flags. */
 public final class ProductBranchHandler implements HttpHandler {
+    private final Access access;
+
+    public ProductBranchHandler(Access access) {
+        this.access = access;
+    }
+
     @Override
     public void handleRequest(HttpServerExchange ex) throws Exception {
         ProductBranch b = ProductPath.of(ex).branch();
@@ -20,6 +26,9 @@ public final class ProductBranchHandler implements HttpHandler {
         }
         List<Object> list = new ArrayList<>();
         for (ProductVersion v : b.versions()) {
+            if (!access.canRead(ex, Urls.version(v))) {
+                continue;
+            }
             Job job = v.job();
             if (job == null) {
                 continue;

@@ -11,6 +11,12 @@ import java.util.Map;
 
 /** {@code /products/<p>/}: its variants. */
 public final class ProductHandler implements HttpHandler {
+    private final Access access;
+
+    public ProductHandler(Access access) {
+        this.access = access;
+    }
+
     @Override
     public void handleRequest(HttpServerExchange ex) throws Exception {
         Product p = ProductPath.of(ex).product();
@@ -19,6 +25,9 @@ public final class ProductHandler implements HttpHandler {
         }
         List<Object> list = new ArrayList<>();
         for (ProductVariant v : p.variants()) {
+            if (!access.canRead(ex, Urls.variant(v))) {
+                continue;
+            }
             list.add(Map.of("name", v.name()));
         }
         Map<String, Object> m = new LinkedHashMap<>();

@@ -11,6 +11,12 @@ import java.util.Map;
 
 /** {@code /products/<p>/<v>/}: its product branches. */
 public final class ProductVariantHandler implements HttpHandler {
+    private final Access access;
+
+    public ProductVariantHandler(Access access) {
+        this.access = access;
+    }
+
     @Override
     public void handleRequest(HttpServerExchange ex) throws Exception {
         ProductVariant v = ProductPath.of(ex).variant();
@@ -19,6 +25,9 @@ public final class ProductVariantHandler implements HttpHandler {
         }
         List<Object> list = new ArrayList<>();
         for (ProductBranch b : v.branches()) {
+            if (!access.canRead(ex, Urls.productBranch(b))) {
+                continue;
+            }
             list.add(Map.of("name", b.name()));
         }
         Map<String, Object> m = new LinkedHashMap<>();

@@ -9,10 +9,19 @@ import java.util.Map;
 
 /** {@code /products/}: the products. */
 public final class ProductsHandler implements HttpHandler {
+    private final Access access;
+
+    public ProductsHandler(Access access) {
+        this.access = access;
+    }
+
     @Override
     public void handleRequest(HttpServerExchange ex) throws Exception {
         List<Object> list = new ArrayList<>();
         for (Product p : Target.of(ex).repo().products().products()) {
+            if (!access.canRead(ex, Urls.product(p))) {
+                continue;
+            }
             list.add(Map.of("name", p.name()));
         }
         Responses.json(ex, Map.of("products", list));

@@ -40,9 +40,11 @@ public final class Router implements HttpHandler {
 
     private final Storage storage;
     private final Routes routes;
+    private final Access access;
 
-    public Router(Storage storage, Routes routes) {
+    public Router(Storage storage, Access access, Routes routes) {
         this.storage = storage;
+        this.access = access;
         this.routes = routes;
     }
 
@@ -55,6 +57,7 @@ public final class Router implements HttpHandler {
         Path path = parse(Responses.rawPath(ex));
         List<String> segs = path.segments();
         if (segs.isEmpty()) {
+            access.check(ex, "/");
             routes.home().handleRequest(ex);
             return;
         }
@@ -65,6 +68,9 @@ public final class Router implements HttpHandler {
             String canonical = Names.checkCanonical("user", user);
             prefix = List.of("~" + canonical);
             repo = storage.userRepository(canonical);
+            if (segs.size() == 1) {
+                access.check(ex, "/~" + canonical + "/");
+            }
             if (Responses.isRead(ex) && (!canonical.equals(user) || (segs.size() == 1 && !path.slash()))) {
                 List<String> all = new ArrayList<>(prefix);
                 all.addAll(segs.subList(1, segs.size()));
@@ -88,6 +94,7 @@ public final class Router implements HttpHandler {
                 if (other == null) {
                     throw HttpError.notFound("Not found");
                 }
+                access.check(ex, "/" + String.join("/", segs) + (path.slash() ? "/" : ""));
                 other.handleRequest(ex);
             }
         }
@@ -105,6 +112,7 @@ public final class Router implements HttpHandler {
                     () -> HttpError.notFound("No tag of branch " + b.name() + " matches " + lv.canonical.get(1)));
             lv.canonical.set(1, t.name());
         }
+        access.check(ex, canonicalPath(prefix, "branches", names, slash, lv, 4));
         if (read && canonicalRedirect(ex, prefix, "branches", names, slash, lv, 4)) {
             return;
         }
@@ -129,6 +137,10 @@ public final class Router implements HttpHandler {
         boolean read = Responses.isRead(ex);
         int depth = names.size();
         if (!read) {
+            List<String> all = new ArrayList<>(prefix);
+            all.add("products");
+            all.addAll(names);
+            access.check(ex, "/" + String.join("/", all) + (slash ? "/" : ""));
             if (depth <= 4) {
                 rejectWrite(ex);
             }
@@ -143,6 +155,7 @@ public final class Router implements HttpHandler {
                     () -> HttpError.notFound("No version of " + pb.name() + " matches " + lv.canonical.get(3)));
             lv.canonical.set(3, v.name());
         }
+        access.check(ex, canonicalPath(prefix, "products", names, slash, lv, 5));
         if (canonicalRedirect(ex, prefix, "products", names, slash, lv, 5)) {
             return;
         }
@@ -225,11 +238,17 @@ public final class Router implements HttpHandler {
      */
     private static boolean canonicalRedirect(HttpServerExchange ex, List<String> prefix, String area,
             List<String> names, boolean slash, Levels lv, int formatDepth) {
-        int depth = names.size();
-        boolean dirLevel = depth < formatDepth && lv.suffix.isEmpty();
+        boolean dirLevel = names.size() < formatDepth && lv.suffix.isEmpty();
         if (lv.canonical.equals(lv.given) && (slash || !dirLevel)) {
             return false;
         }
+        redirect(ex, canonicalSegments(prefix, area, names, lv, formatDepth), slash || dirLevel);
+        return true;
+    }
+
+    private static List<String> canonicalSegments(List<String> prefix, String area, List<String> names, Levels lv,
+            int formatDepth) {
+        int depth = names.size();
         List<String> all = new ArrayList<>(prefix);
         all.add(area);
         all.addAll(lv.canonical);
@@ -239,8 +258,18 @@ public final class Router implements HttpHandler {
         if (!lv.suffix.isEmpty()) {
             all.set(all.size() - 1, all.get(all.size() - 1) + lv.suffix);
         }
-        redirect(ex, all, slash || dirLevel);
-        return true;
+        return all;
+    }
+
+    /**
+     * The decoded path the ACLs are matched against: names lowercased, aliases resolved,
+     * folder levels with their trailing slash. The same one the handlers act on.
+     */
+    private static String canonicalPath(List<String> prefix, String area, List<String> names, boolean slash,
+            Levels lv, int formatDepth) {
+        boolean dirLevel = names.size() < formatDepth && lv.suffix.isEmpty();
+        return "/" + String.join("/", canonicalSegments(prefix, area, names, lv, formatDepth))
+                + (slash || dirLevel ? "/" : "");
     }
 
     private static void redirect(HttpServerExchange ex, List<String> segments, boolean slash) {

@@ -18,10 +18,12 @@ import java.util.SortedMap;
 public final class TagHandler implements HttpHandler {
     private final CleanupTrigger cleanup;
     private final Publisher publisher;
+    private final Access access;
 
-    public TagHandler(CleanupTrigger cleanup, Publisher publisher) {
+    public TagHandler(CleanupTrigger cleanup, Publisher publisher, Access access) {
         this.cleanup = cleanup;
         this.publisher = publisher;
+        this.access = access;
     }
 
     @Override
@@ -39,7 +41,7 @@ public final class TagHandler implements HttpHandler {
         }
     }
 
-    private static void get(HttpServerExchange ex, Tag tag) throws Exception {
+    private void get(HttpServerExchange ex, Tag tag) throws Exception {
         if (!tag.exists()) {
             throw HttpError.notFound("Tag " + tag.branch().name() + "/" + tag.name() + " not found");
         }
@@ -47,7 +49,7 @@ public final class TagHandler implements HttpHandler {
         List<Object> jobs = new ArrayList<>();
         for (Job j : tag.jobs()) {
             SortedMap<String, String> meta = j.metadata();
-            if (matches(meta, filters)) {
+            if (matches(meta, filters) && access.canRead(ex, Urls.job(j))) {
                 jobs.add(Views.jobSummary(j, meta));
             }
         }

@@ -10,6 +10,12 @@ import java.util.Map;
 
 /** {@code /products/<p>/<v>/<b>/<version>/}: its formats. */
 public final class VersionHandler implements HttpHandler {
+    private final Access access;
+
+    public VersionHandler(Access access) {
+        this.access = access;
+    }
+
     @Override
     public void handleRequest(HttpServerExchange ex) throws Exception {
         ProductVersion v = Target.of(ex).version();
@@ -19,7 +25,8 @@ public final class VersionHandler implements HttpHandler {
         }
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", v.name());
-        m.put("artifact_formats", formats.stream().map(ArtifactFormat::name).toList());
+        m.put("artifact_formats", formats.stream().filter(f -> access.canRead(ex, Urls.versionFormat(v, f)))
+                .map(ArtifactFormat::name).toList());
         Responses.json(ex, Map.of("version", m));
     }
 }

@@ -75,11 +75,12 @@ final class Views {
         return m;
     }
 
-    static Map<String, Object> job(Job j) throws IOException {
+    /** The job view; {@code visible} picks the formats listed. */
+    static Map<String, Object> job(Job j, java.util.function.Predicate<ArtifactFormat> visible) throws IOException {
         Map<String, Object> m = jobSummary(j, j.metadata());
         m.put("timestamp", time(j.timestamp()));
         m.put("digest", j.isLocked() ? j.digest() : "");
-        m.put("artifact_formats", j.formats().stream().map(ArtifactFormat::name).toList());
+        m.put("artifact_formats", j.formats().stream().filter(visible).map(ArtifactFormat::name).toList());
         return m;
     }
 

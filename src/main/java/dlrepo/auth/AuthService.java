@@ -1,0 +1,211 @@
+package dlrepo.auth;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dlrepo.Config;
+import dlrepo.http.Access;
+import dlrepo.http.HttpError;
+import dlrepo.http.RequestUser;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.AttachmentKey;
+import io.undertow.util.Headers;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Who is calling (proxy headers, HTTP Basic against LDAP or the auth file, or anonymous)
+ * and what they may do (the ACL files). Successful logins are cached under a hash of the
+ * credentials. {@link #reload()} (SIGHUP) re-reads the auth file and the ACLs and
+ * flushes the cache; broken files on reload keep the previous ones.
+ */
+public final class AuthService implements Access, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(AuthService.class);
+    static final AttachmentKey<Identity> IDENTITY = AttachmentKey.create(Identity.class);
+
+    private record Rules(AuthFile users, Acls acls) {
+    }
+
+    private final Config.Auth config;
+    private final LdapDirectory ldap;
+    private final Cache<String, Identity> cache;
+    private volatile Rules rules;
+
+    private AuthService(Config.Auth config, LdapDirectory ldap, Rules rules) {
+        this.config = config;
+        this.ldap = ldap;
+        this.rules = rules;
+        this.cache = Caffeine.newBuilder().maximumSize(config.cacheSize())
+                .expireAfterWrite(Duration.ofSeconds(config.cacheTtl())).build();
+    }
+
+    /** Loads the auth file and ACLs; a broken ACL file stops the start-up. */
+    public static AuthService start(Config.Auth config) throws IOException {
+        Rules rules = new Rules(config.ldap().isPresent() ? AuthFile.empty() : AuthFile.load(config.authFile()),
+                Acls.load(config.aclsDir()));
+        LdapDirectory ldap = null;
+        if (config.ldap().isPresent()) {
+            try {
+                ldap = new LdapDirectory(config.ldap().get());
+            } catch (Exception e) {
+                throw new IOException("DLREPO_LDAP_URL: " + e.getMessage(), e);
+            }
+        }
+        if (config.ignorePasswords()) {
+            LOG.warn("DLREPO_IGNORE_PASSWORDS=1: passwords are NOT checked, any password logs a user in");
+        }
+        return new AuthService(config, ldap, rules);
+    }
+
+    public void reload() {
+        try {
+            Rules r = new Rules(config.ldap().isPresent() ? AuthFile.empty() : AuthFile.load(config.authFile()),
+                    Acls.load(config.aclsDir()));
+            rules = r;
+            cache.invalidateAll();
+            LOG.warn("reloaded {} and the ACLs of {}", config.authFile(), config.aclsDir());
+        } catch (IOException | RuntimeException e) {
+            LOG.error("reload failed, keeping the previous users and ACLs: {}", e.getMessage());
+        }
+    }
+
+    /** The caller of {@code ex}, from proxy headers, Basic credentials or anonymous. */
+    public Identity identify(HttpServerExchange ex) {
+        if (config.loginHeader().isPresent()) {
+            String login = ex.getRequestHeaders().getFirst(config.loginHeader().get());
+            if (login == null || login.isBlank()) {
+                throw unauthorized("Missing " + config.loginHeader().get() + " header");
+            }
+            String groups = ex.getRequestHeaders().getFirst(config.groupsHeader().orElseThrow());
+            Set<String> set = new LinkedHashSet<>();
+            if (groups != null) {
+                for (String g : groups.split(",")) {
+                    if (!g.isBlank()) {
+                        set.add(g.strip());
+                    }
+                }
+            }
+            return new Identity(login.strip(), set);
+        }
+        String header = ex.getRequestHeaders().getFirst(Headers.AUTHORIZATION);
+        if (header == null) {
+            return Identity.ANONYMOUS;
+        }
+        String[] credentials = basic(header);
+        String key = hash(credentials[0], credentials[1]);
+        Identity cached = cache.getIfPresent(key);
+        if (cached != null) {
+            return cached;
+        }
+        Set<String> groups = check(credentials[0], credentials[1]);
+        if (groups == null || groups.isEmpty()) {
+            throw unauthorized(groups == null ? "Invalid credentials" : "User has no group");
+        }
+        Identity id = new Identity(credentials[0], groups);
+        cache.put(key, id);
+        return id;
+    }
+
+    private Set<String> check(String login, String password) {
+        boolean checkPassword = !config.ignorePasswords();
+        if (ldap != null) {
+            try {
+                return ldap.authenticate(login, password, checkPassword);
+            } catch (LdapDirectory.Unavailable e) {
+                LOG.error("{}", e.getMessage());
+                throw new HttpError(503, "Authentication service unavailable, try again later");
+            }
+        }
+        AuthFile.User u = rules.users().user(login);
+        if (u == null || (checkPassword && !Passwords.matches(u.password(), password))) {
+            return null;
+        }
+        return u.groups();
+    }
+
+    private String[] basic(String header) {
+        if (!header.regionMatches(true, 0, "Basic ", 0, 6)) {
+            throw unauthorized("Only HTTP Basic authentication is supported");
+        }
+        String decoded;
+        try {
+            decoded = new String(Base64.getDecoder().decode(header.substring(6).strip()), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw unauthorized("Malformed Authorization header");
+        }
+        int colon = decoded.indexOf(':');
+        if (colon <= 0) {
+            throw unauthorized("Malformed Authorization header");
+        }
+        return new String[] {decoded.substring(0, colon), decoded.substring(colon + 1)};
+    }
+
+    private static String hash(String login, String password) {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            md.update(login.getBytes(StandardCharsets.UTF_8));
+            md.update((byte) 0);
+            md.update(password.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(md.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    HttpError unauthorized(String message) {
+        return new HttpError(401, message,
+                Map.of("WWW-Authenticate", "Basic realm=\"" + config.realm() + "\""));
+    }
+
+    void attach(HttpServerExchange ex, Identity id) {
+        ex.putAttachment(IDENTITY, id);
+        if (!id.isAnonymous()) {
+            ex.putAttachment(RequestUser.KEY, id.login());
+        }
+    }
+
+    static boolean isOpen(String path) {
+        return path.startsWith("/static/") || path.equals("/favicon.ico");
+    }
+
+    @Override
+    public void check(HttpServerExchange ex, String path) {
+        if (isOpen(path) && ex.getRequestMethod().toString().matches("GET|HEAD")) {
+            return;
+        }
+        Identity id = java.util.Objects.requireNonNullElse(ex.getAttachment(IDENTITY), Identity.ANONYMOUS);
+        Operation op = Operation.of(ex.getRequestMethod().toString(), path);
+        if (id.isAnonymous()) {
+            if (op != Operation.READ || path.equals("/v2/") || path.equals("/v2")) {
+                throw unauthorized("Authentication required");
+            }
+        }
+        if (!rules.acls().allows(id, op, path)) {
+            if (id.isAnonymous()) {
+                throw unauthorized("Authentication required");
+            }
+            throw new HttpError(403, "User " + id.login() + " may not " + op.name().toLowerCase() + " " + path);
+        }
+    }
+
+    @Override
+    public boolean canRead(HttpServerExchange ex, String path) {
+        Identity id = ex.getAttachment(IDENTITY);
+        return id != null && rules.acls().allows(id, Operation.READ, path);
+    }
+
+    @Override
+    public void close() {
+        if (ldap != null) {
+            ldap.close();
+        }
+    }
+}

@@ -1,0 +1,27 @@
+package dlrepo.http;
+
+import io.undertow.server.HttpServerExchange;
+
+/**
+ * Access control as the handlers see it: every request is checked against its canonical
+ * path before it is answered, and listings show only what the caller may read.
+ */
+public interface Access {
+    /** Throws 401 (anonymous) or 403 unless the caller may do this request on {@code path}. */
+    void check(HttpServerExchange ex, String path);
+
+    /** Whether the caller may read {@code path}. */
+    boolean canRead(HttpServerExchange ex, String path);
+
+    /** No access control ({@code DLREPO_AUTH_DISABLED=1}). */
+    Access ALLOW_ALL = new Access() {
+        @Override
+        public void check(HttpServerExchange ex, String path) {
+        }
+
+        @Override
+        public boolean canRead(HttpServerExchange ex, String path) {
+            return true;
+        }
+    };
+}

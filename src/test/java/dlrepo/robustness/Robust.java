@@ -196,6 +196,15 @@ final class Robust {
         }
     }
 
+    /** {@link #list} for lambdas: an I/O error reads as an empty folder. */
+    static List<String> listQuietly(Path dir) {
+        try {
+            return list(dir);
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
     static int nlink(Path p) throws IOException {
         return (Integer) Files.getAttribute(p, "unix:nlink", LinkOption.NOFOLLOW_LINKS);
     }

@@ -26,6 +26,7 @@ public record Config(
         long postProcessTimeout,
         Optional<Pattern> internalFormatFilter,
         Optional<String> publicUrl,
+        Optional<Path> staticDir,
         Optional<String> xSendfileHeader,
         boolean fsync,
         int workerThreads,
@@ -110,6 +111,13 @@ public record Config(
                 r.number("DLREPO_POST_PROCESS_TIMEOUT", 600, 1, Long.MAX_VALUE),
                 r.regex("DLREPO_INTERNAL_FORMAT_FILTER"),
                 publicUrl,
+                r.optional("DLREPO_STATIC_DIR").map(d -> {
+                    Path p = Path.of(d).toAbsolutePath().normalize();
+                    if (!java.nio.file.Files.isDirectory(p) || !java.nio.file.Files.isReadable(p)) {
+                        throw new ConfigException("DLREPO_STATIC_DIR", d, "not a readable folder");
+                    }
+                    return p;
+                }),
                 sendfile,
                 r.bool("DLREPO_FSYNC", true),
                 (int) r.number("DLREPO_WORKER_THREADS", 64, 2, 4096),

@@ -14,6 +14,8 @@ import dlrepo.http.ArtifactHandler;
 import dlrepo.http.BranchHandler;
 import dlrepo.http.BranchesHandler;
 import dlrepo.http.CleanupHandler;
+import dlrepo.http.CliHandler;
+import dlrepo.http.StaticHandler;
 import dlrepo.http.Dispatcher;
 import dlrepo.http.FileSender;
 import dlrepo.http.FormatFileHandler;
@@ -100,6 +102,7 @@ public final class Daemon implements AutoCloseable {
             auth = AuthService.start(config.auth());
             access = auth;
         }
+        StaticHandler staticFiles = new StaticHandler(config.staticDir());
         Router router = new Router(storage, access, new Router.Routes(
                 new HomeHandler(),
                 new UserHomeHandler(),
@@ -119,7 +122,10 @@ public final class Daemon implements AutoCloseable {
                 new ProductBranchHandler(access),
                 new VersionHandler(access),
                 ArchiveHandler.version(access),
-                Map.of("cleanup", new CleanupHandler(scheduler))));
+                Map.of("cleanup", new CleanupHandler(scheduler),
+                        "cli", new CliHandler(config.publicUrl(), CliHandler.defaultLocations(System.getenv("PATH"))),
+                        "static", staticFiles,
+                        "favicon.ico", staticFiles)));
         HttpHandler routes = auth == null ? router : new AuthHandler(auth, router);
         graceful = Handlers.gracefulShutdown(new Dispatcher(routes));
         server = Undertow.builder()

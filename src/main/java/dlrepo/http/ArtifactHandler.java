@@ -82,6 +82,17 @@ public final class ArtifactHandler implements HttpHandler {
         ex.setStatusCode(200);
     }
 
+    /** The size of the regular file an upload would replace, else 0. */
+    private static long replacedSize(Path file) {
+        try {
+            var a = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class,
+                    LinkOption.NOFOLLOW_LINKS);
+            return a.isRegularFile() ? a.size() : 0;
+        } catch (java.io.IOException e) {
+            return 0;
+        }
+    }
+
     private void put(HttpServerExchange ex, Target t) throws Exception {
         ArtifactFormat f = t.format();
         f.file(t.relPath());
@@ -105,8 +116,9 @@ public final class ArtifactHandler implements HttpHandler {
         } else {
             long declared = ex.getRequestContentLength();
             if (declared > 0 && t.repo().quota().isPresent()) {
-                // refuse before reading the body; checked again, exactly, before linking
-                t.repo().quota().get().check(declared);
+                // refuse before reading the body; checked again, exactly, before linking.
+                // A replaced file gives its size back.
+                t.repo().quota().get().check(declared - replacedSize(f.file(t.relPath())));
             }
             try (Upload upload = t.repo().storage().blobs().startUpload()) {
                 upload.readFrom(ex.getInputStream(), new byte[chunkSize]);

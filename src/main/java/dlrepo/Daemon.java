@@ -34,7 +34,16 @@ import dlrepo.http.TagHandler;
 import dlrepo.publish.Publisher;
 import io.undertow.Handlers;
 import io.undertow.Undertow;
-import io.undertow.UndertowOptions;
+import io.undertow.server.DefaultByteBufferPool;
+import io.undertow.server.protocol.http.HttpOpenListener;
+import java.nio.channels.ServerSocketChannel;
+import java.util.Optional;
+import org.xnio.ChannelListeners;
+import org.xnio.OptionMap;
+import org.xnio.Options;
+import org.xnio.StreamConnection;
+import org.xnio.channels.AcceptingChannel;
+import org.xnio.nio.InheritedServerChannel;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.handlers.GracefulShutdownHandler;
 import java.io.IOException;
@@ -52,6 +61,8 @@ public final class Daemon implements AutoCloseable {
     private final UnaryOperator<CleanupScheduler.Work> decorateCleanup;
     private CleanupScheduler scheduler;
     private AuthService auth;
+    private ServerSocketChannel inheritedChannel;
+    private AcceptingChannel<StreamConnection> accepting;
     private RootLock rootLock;
     private Undertow server;
     private GracefulShutdownHandler graceful;
@@ -128,19 +139,53 @@ public final class Daemon implements AutoCloseable {
                         "favicon.ico", staticFiles)));
         HttpHandler routes = auth == null ? router : new AuthHandler(auth, router);
         graceful = Handlers.gracefulShutdown(new Dispatcher(routes));
-        server = Undertow.builder()
+        Optional<SocketActivation.Inherited> inherited = SocketActivation.find(config.env());
+        Undertow.Builder builder = Undertow.builder()
                 .setIoThreads(config.ioThreads())
                 .setWorkerThreads(config.workerThreads())
-                .setServerOption(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, false)
-                .addHttpListener(config.listenPort(), config.listenAddress())
-                .setHandler(Handlers.httpContinueRead(graceful))
-                .build();
+                .setHandler(Handlers.httpContinueRead(graceful));
+        if (inherited.isEmpty()) {
+            builder.addHttpListener(config.listenPort(), config.listenAddress());
+        }
+        server = builder.build();
         server.start();
+        if (inherited.isPresent()) {
+            listenOn(inherited.get().channel(), Handlers.httpContinueRead(graceful));
+            LOG.info("serving {} on the socket from systemd ({}): {}", config.rootDir(), inherited.get().how(),
+                    inherited.get().channel().getLocalAddress());
+        } else {
+            LOG.info("serving {} on http://{}:{}/", config.rootDir(), config.listenAddress(), port());
+        }
         scheduler.start();
-        LOG.info("serving {} on http://{}:{}/", config.rootDir(), config.listenAddress(), port());
+        SocketActivation.notifyReady(config.env());
+    }
+
+    /**
+     * Serves an inherited listening socket the way Undertow serves the ones it binds
+     * (same open listener, buffers and options).
+     */
+    private void listenOn(ServerSocketChannel channel, HttpHandler root) throws IOException {
+        HttpOpenListener open = new HttpOpenListener(new DefaultByteBufferPool(true, 16 * 1024 - 20, -1, 4),
+                OptionMap.EMPTY);
+        open.setRootHandler(root);
+        OptionMap socketOptions = OptionMap.builder()
+                .set(Options.TCP_NODELAY, true)
+                .set(Options.REUSE_ADDRESSES, true)
+                .getMap();
+        inheritedChannel = channel;
+        accepting = InheritedServerChannel.wrap(server.getWorker(), channel, socketOptions,
+                ChannelListeners.openListenerAdapter(open));
+        accepting.resumeAccepts();
     }
 
     public int port() {
+        try {
+            if (inheritedChannel != null) {
+                return ((InetSocketAddress) inheritedChannel.getLocalAddress()).getPort();
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         return ((InetSocketAddress) server.getListenerInfo().get(0).getAddress()).getPort();
     }
 
@@ -149,6 +194,11 @@ public final class Daemon implements AutoCloseable {
     public void close() {
         if (server == null) {
             return;
+        }
+        LOG.info("stopping: no new requests, waiting for those in flight");
+        if (accepting != null) {
+            // never close an inherited socket (see SocketActivation): only stop accepting
+            accepting.suspendAccepts();
         }
         graceful.shutdown();
         boolean drained = false;
@@ -180,5 +230,6 @@ public final class Daemon implements AutoCloseable {
         } catch (IOException e) {
             LOG.warn("releasing the root lock: {}", e.toString());
         }
+        LOG.info("stopped");
     }
 }

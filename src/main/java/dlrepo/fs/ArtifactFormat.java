@@ -333,4 +333,119 @@ public final class ArtifactFormat {
     private Repository repository() {
         return job.tag().branch().repository();
     }
+
+    /** Temporary names of {@link Disk#writeAtomically} and {@link BlobStore}'s replacing links. */
+    private static final java.util.regex.Pattern TEMPORARY = java.util.regex.Pattern.compile("\\..+\\.tmp-[0-9a-f]{32}");
+
+    /**
+     * Repairs what a crash (SIGKILL, power loss) between the steps of an upload or of a
+     * post-processing run leaves in a dirty format, so that its files are again exactly
+     * those of {@code .digests}: a file linked without its entry is removed (it was never
+     * acknowledged), an entry whose file is missing or holds other content is linked
+     * again from its blob (or dropped, or set to the file's digest, when that blob is
+     * gone), and temporary links are deleted. Only dirty formats can be in such a state:
+     * every write marks the format dirty first. For start-up, before requests are served.
+     * Returns the number of repairs.
+     */
+    int recover() throws IOException {
+        if (name.equals(CONTAINER) || !exists() || !isDirty()) {
+            return 0;
+        }
+        int repairs = 0;
+        SortedMap<String, Path> visible = new TreeMap<>();
+        List<Path> temporary = new ArrayList<>();
+        Files.walkFileTree(path, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+                return dir.equals(path) || !dir.getFileName().toString().startsWith(".")
+                        ? FileVisitResult.CONTINUE : FileVisitResult.SKIP_SUBTREE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                String n = file.getFileName().toString();
+                if (TEMPORARY.matcher(n).matches()) {
+                    temporary.add(file);
+                } else if (attrs.isRegularFile() && !n.startsWith(".")) {
+                    visible.put(path.relativize(file).toString(), file);
+                }
+                return FileVisitResult.CONTINUE;
+            }
+        });
+        for (Path t : temporary) {
+            Files.deleteIfExists(t);
+            repairs++;
+        }
+        SortedMap<String, Digest> digests = digests();
+        boolean changed = false;
+        BlobStore blobs = storage().blobs();
+        for (Map.Entry<String, Path> e : visible.entrySet()) {
+            if (!digests.containsKey(e.getKey())) {
+                LOG.warn("{}: removing {}, linked without its .digests entry (interrupted upload)", path, e.getKey());
+                Files.delete(e.getValue());
+                for (Path dir = e.getValue().getParent(); !dir.equals(path); dir = dir.getParent()) {
+                    try {
+                        Files.delete(dir);
+                    } catch (java.nio.file.DirectoryNotEmptyException ex) {
+                        break;
+                    }
+                }
+                repairs++;
+            }
+        }
+        for (Map.Entry<String, Digest> e : new TreeMap<>(digests).entrySet()) {
+            String rel = e.getKey();
+            Digest d = e.getValue();
+            Path file;
+            try {
+                file = file(rel);
+            } catch (RepoException ex) {
+                LOG.warn("{}: dropping invalid .digests entry {}", path, rel);
+                digests.remove(rel);
+                changed = true;
+                repairs++;
+                continue;
+            }
+            Path blob = blobs.path(d);
+            if (visible.containsKey(rel)) {
+                Object ino = Files.getAttribute(file, "unix:ino", LinkOption.NOFOLLOW_LINKS);
+                boolean sameInode = Files.exists(blob)
+                        && ino.equals(Files.getAttribute(blob, "unix:ino", LinkOption.NOFOLLOW_LINKS));
+                if (sameInode) {
+                    continue;
+                }
+                Digest actual = hash(file);
+                if (actual.equals(d)) {
+                    continue; // an older generation of the blob (link limit)
+                }
+                if (Files.exists(blob)) {
+                    LOG.warn("{}: {} does not hold {}, linking it again (interrupted replacement)", path, rel, d);
+                    blobs.link(d, file);
+                } else {
+                    LOG.warn("{}: {} does not hold {} and that blob is gone, keeping {}", path, rel, d, actual);
+                    digests.put(rel, actual);
+                    changed = true;
+                }
+                repairs++;
+            } else {
+                try {
+                    prepareParent(file);
+                    blobs.link(d, file);
+                    LOG.warn("{}: {} was missing, linked it again from its blob", path, rel);
+                } catch (RepoException ex) {
+                    LOG.warn("{}: {} and its blob are missing, dropping its .digests entry", path, rel);
+                    digests.remove(rel);
+                    changed = true;
+                }
+                repairs++;
+            }
+        }
+        if (changed) {
+            writeDigests(digests);
+        }
+        if (repairs > 0) {
+            repository().products().linkFormat(this);
+        }
+        return repairs;
+    }
 }

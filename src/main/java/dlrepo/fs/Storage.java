@@ -60,6 +60,34 @@ public final class Storage {
         blobs.init();
         disk.createDirectories(root.resolve("branches"));
         disk.purgeTrash();
+        recoverDirtyFormats();
+    }
+
+    /**
+     * Repairs the dirty formats a crash may have left half-updated (a file linked but not
+     * yet in {@code .digests}...): see {@link ArtifactFormat#recover()}. Walks the levels
+     * down to the formats, not their files, except in dirty formats.
+     */
+    private void recoverDirtyFormats() throws IOException {
+        List<Repository> repos = new ArrayList<>();
+        repos.add(repository);
+        repos.addAll(userRepositories());
+        int repairs = 0;
+        for (Repository repo : repos) {
+            for (Branch b : repo.branches()) {
+                for (Tag t : b.tags()) {
+                    for (Job j : t.jobs()) {
+                        for (ArtifactFormat f : j.formats()) {
+                            repairs += f.recover();
+                        }
+                    }
+                }
+            }
+        }
+        if (repairs > 0) {
+            org.slf4j.LoggerFactory.getLogger(Storage.class).warn(
+                    "start-up: repaired {} leftover(s) of interrupted uploads in dirty formats", repairs);
+        }
     }
 
     public Path root() {

@@ -32,6 +32,7 @@ import dlrepo.http.VersionHandler;
 import dlrepo.http.Router;
 import dlrepo.http.TagHandler;
 import dlrepo.publish.Publisher;
+import dlrepo.registry.RegistryHandler;
 import io.undertow.Handlers;
 import io.undertow.Undertow;
 import io.undertow.server.DefaultByteBufferPool;
@@ -136,6 +137,7 @@ public final class Daemon implements AutoCloseable {
                 Map.of("cleanup", new CleanupHandler(scheduler),
                         "cli", new CliHandler(config.publicUrl(), CliHandler.defaultLocations(System.getenv("PATH"))),
                         "static", staticFiles,
+                        "v2", new RegistryHandler(storage, access, sender, config.chunkSize()),
                         "favicon.ico", staticFiles)));
         HttpHandler routes = auth == null ? router : new AuthHandler(auth, router);
         graceful = Handlers.gracefulShutdown(new Dispatcher(routes));

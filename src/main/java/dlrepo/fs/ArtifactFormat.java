@@ -159,6 +159,69 @@ public final class ArtifactFormat {
         }
     }
 
+    /** Work done while the format's locks are held (see {@link #replaceContents}). */
+    public interface LockedStep {
+        void run() throws IOException;
+    }
+
+    /**
+     * Makes the format hold exactly {@code files} (relative path to the digest of an
+     * existing blob), finalized, in one step under the format's lock: new files linked,
+     * others removed, {@code .digests} rewritten, then {@code andThen} runs. For contents
+     * written as a whole, such as a container image.
+     */
+    public void replaceContents(Map<String, Digest> files, boolean allowContainer, LockedStep andThen)
+            throws IOException {
+        BlobStore blobs = storage().blobs();
+        Disk disk = storage().disk();
+        try (TreeLocks.Lease l = lock(true)) {
+            checkWritable(allowContainer);
+            boolean created = !exists();
+            Optional<Quota> quota = repository().quota();
+            quota.ifPresent(q -> q.lock().lock());
+            try {
+                SortedMap<String, Digest> before = digests();
+                long delta = 0;
+                for (Map.Entry<String, Digest> e : files.entrySet()) {
+                    file(e.getKey());
+                    Digest d = e.getValue();
+                    delta += blobs.size(d).orElseThrow(() -> RepoException.notFound("Blob " + d + " not found"));
+                }
+                for (String rel : before.keySet()) {
+                    delta -= sizeIfFile(path.resolve(rel));
+                }
+                if (quota.isPresent()) {
+                    quota.get().check(delta);
+                }
+                job.create();
+                disk.createDirectories(path);
+                for (String rel : before.keySet()) {
+                    if (!files.containsKey(rel)) {
+                        Files.deleteIfExists(path.resolve(rel));
+                    }
+                }
+                for (Map.Entry<String, Digest> e : files.entrySet()) {
+                    Path target = file(e.getKey());
+                    if (!e.getValue().equals(before.get(e.getKey())) || !Files.exists(target)) {
+                        prepareParent(target);
+                        blobs.link(e.getValue(), target);
+                    }
+                }
+                writeDigests(new TreeMap<>(files));
+                andThen.run();
+                disk.setFlag(path.resolve(".dirty"), false);
+                if (quota.isPresent()) {
+                    quota.get().add(delta);
+                }
+            } finally {
+                quota.ifPresent(q -> q.lock().unlock());
+            }
+            if (created) {
+                repository().products().linkFormat(this);
+            }
+        }
+    }
+
     private static long sizeIfFile(Path p) throws IOException {
         try {
             var a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);

@@ -158,18 +158,41 @@ public final class BlobStore {
      */
     public void commit(Path tmp, Digest d, Path target) throws IOException {
         locks.withLock(d, () -> {
-            Path blob = path(d);
-            if (touch(blob) != null) {
-                Files.deleteIfExists(tmp);
-            } else {
-                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
-                Files.createDirectories(blob.getParent());
-                Files.move(tmp, blob, StandardCopyOption.ATOMIC_MOVE);
-                disk.syncDir(blob.getParent());
-            }
+            moveIn(tmp, d);
             linkBlob(d, target);
             return null;
         });
+    }
+
+    /**
+     * Stores the finished upload {@code tmp} as blob {@code d} without linking it anywhere
+     * yet (a registry layer waiting for its manifest). It is protected from the collector
+     * like a probed blob: the link is expected next.
+     */
+    public void store(Path tmp, Digest d) throws IOException {
+        if (disk.fsync()) {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ch.force(true);
+            }
+        }
+        locks.withLock(d, () -> {
+            moveIn(tmp, d);
+            probed.put(d.hex(), Boolean.TRUE);
+            return null;
+        });
+    }
+
+    /** Moves {@code tmp} into the store as {@code d}, or drops it if the blob exists; under the lock. */
+    private void moveIn(Path tmp, Digest d) throws IOException {
+        Path blob = path(d);
+        if (touch(blob) != null) {
+            Files.deleteIfExists(tmp);
+        } else {
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
+            Files.createDirectories(blob.getParent());
+            Files.move(tmp, blob, StandardCopyOption.ATOMIC_MOVE);
+            disk.syncDir(blob.getParent());
+        }
     }
 
     /** Refreshes the mtime; returns the size, or null if there is no such file. */

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
@@ -158,7 +159,9 @@ public final class Job {
         Map<String, String> parts = new TreeMap<>();
         for (ArtifactFormat f : formats()) {
             if (!f.isInternal()) {
-                parts.put(f.name(), f.contentDigest().toString());
+                Optional<Digest> manifest = f.name().equals(ArtifactFormat.CONTAINER)
+                        ? new ContainerImage(f).manifest() : Optional.empty();
+                parts.put(f.name(), (manifest.isPresent() ? manifest.get() : f.contentDigest()).toString());
             }
         }
         byte[] meta = Disk.readIfExists(path.resolve(".metadata")).orElse(JsonFiles.serialize(Map.of()));

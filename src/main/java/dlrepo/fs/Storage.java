@@ -78,7 +78,13 @@ public final class Storage {
                 for (Tag t : b.tags()) {
                     for (Job j : t.jobs()) {
                         for (ArtifactFormat f : j.formats()) {
-                            repairs += f.recover();
+                            try {
+                                repairs += f.recover();
+                            } catch (IOException | RuntimeException e) {
+                                // one unreadable format must not keep the daemon from starting
+                                org.slf4j.LoggerFactory.getLogger(Storage.class).error(
+                                        "start-up: cannot check {}: {}", f.path(), e.toString());
+                            }
                         }
                     }
                 }

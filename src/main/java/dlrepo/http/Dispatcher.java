@@ -91,10 +91,44 @@ public final class Dispatcher implements HttpHandler {
         }
         ex.getResponseHeaders().clear();
         try {
+            if (Responses.rawPath(ex).startsWith("/v2")) {
+                registryError(ex, status, t instanceof HttpError e ? e.code() : null, message, headers);
+                return;
+            }
             Responses.error(ex, status, message, headers);
         } catch (RuntimeException e) {
             IoUtils.safeClose(ex.getConnection());
         }
+    }
+
+    /**
+     * Errors under /v2/ in the registry's format: {@code {"errors": [{"code", "message",
+     * "detail"}]}}, with a code derived from the status when the error has none.
+     */
+    private static void registryError(HttpServerExchange ex, int status, String code, String message,
+            Map<String, String> headers) {
+        if (code == null) {
+            code = switch (status) {
+                case 401 -> "UNAUTHORIZED";
+                case 403, 413 -> "DENIED";
+                case 404 -> "NAME_UNKNOWN";
+                case 416 -> "BLOB_UPLOAD_INVALID";
+                case 422 -> "DIGEST_INVALID";
+                default -> "UNSUPPORTED";
+            };
+            status = switch (status) {
+                case 413 -> 403;
+                case 422 -> 400;
+                default -> status;
+            };
+        }
+        headers.forEach((k, v) -> ex.getResponseHeaders().put(new HttpString(k), v));
+        ex.getResponseHeaders().put(new HttpString("Docker-Distribution-Api-Version"), "registry/2.0");
+        java.util.Map<String, Object> err = new java.util.LinkedHashMap<>();
+        err.put("code", code);
+        err.put("message", message);
+        err.put("detail", null);
+        Responses.json(ex, status, Map.of("errors", java.util.List.of(err)));
     }
 
     private static boolean diskFull(Throwable t) {

@@ -6,6 +6,7 @@ import java.util.Map;
 public final class HttpError extends RuntimeException {
     private static final long serialVersionUID = 1L;
     private final int status;
+    private final String code;
     private final transient Map<String, String> headers;
 
     public HttpError(int status, String message) {
@@ -13,9 +14,20 @@ public final class HttpError extends RuntimeException {
     }
 
     public HttpError(int status, String message, Map<String, String> headers) {
+        this(status, null, message, headers);
+    }
+
+    /** An error with a machine-readable code (the registry's error codes). */
+    public HttpError(int status, String code, String message, Map<String, String> headers) {
         super(message, null, false, false);
         this.status = status;
+        this.code = code;
         this.headers = headers;
+    }
+
+    /** The error code, or null when the status says it all. */
+    public String code() {
+        return code;
     }
 
     public int status() {

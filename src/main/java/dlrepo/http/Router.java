@@ -304,7 +304,7 @@ public final class Router implements HttpHandler {
     }
 
     /** Strict percent-decoding of one segment as UTF-8. */
-    static String decode(String s) {
+    public static String decode(String s) {
         if (s.indexOf('%') < 0) {
             return s;
         }

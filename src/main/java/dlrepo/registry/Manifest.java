@@ -1,0 +1,90 @@
+package dlrepo.registry;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dlrepo.fs.Digest;
+import dlrepo.fs.RepoException;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A manifest as pushed, byte for byte (its digest is the SHA-256 of those bytes), and
+ * what it references: an image manifest (Docker schema 2 or OCI) its config and layers,
+ * an index (OCI image index or Docker manifest list) its child manifests.
+ */
+record Manifest(byte[] bytes, Digest digest, String mediaType, List<Digest> blobs, List<Digest> children) {
+    static final String DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
+    static final String DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
+    static final String OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+    static final String OCI_INDEX = "application/vnd.oci.image.index.v1+json";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    boolean isIndex() {
+        return !children.isEmpty() || mediaType.equals(OCI_INDEX) || mediaType.equals(DOCKER_LIST);
+    }
+
+    /** Parses a manifest; {@code contentType} (the PUT's header) is used when it names no media type. */
+    static Manifest parse(byte[] bytes, String contentType) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(bytes);
+        } catch (IOException e) {
+            throw RegistryError.manifestInvalid("not JSON");
+        }
+        if (root == null || !root.isObject()) {
+            throw RegistryError.manifestInvalid("not a JSON object");
+        }
+        if (root.path("schemaVersion").asInt() != 2) {
+            throw RegistryError.manifestInvalid("only schema version 2 manifests are supported");
+        }
+        String mediaType = root.path("mediaType").asText("");
+        List<Digest> blobs = new ArrayList<>();
+        List<Digest> children = new ArrayList<>();
+        if (root.has("manifests")) {
+            if (!root.get("manifests").isArray()) {
+                throw RegistryError.manifestInvalid("\"manifests\" is not an array");
+            }
+            for (JsonNode m : root.get("manifests")) {
+                children.add(digest(m, "manifests[].digest"));
+            }
+            if (mediaType.isEmpty()) {
+                mediaType = isManifestType(contentType) ? contentType : OCI_INDEX;
+            }
+        } else {
+            JsonNode config = root.get("config");
+            if (config == null || !config.isObject()) {
+                throw RegistryError.manifestInvalid("no \"config\"");
+            }
+            blobs.add(digest(config, "config.digest"));
+            JsonNode layers = root.path("layers");
+            if (!layers.isArray()) {
+                throw RegistryError.manifestInvalid("\"layers\" is not an array");
+            }
+            for (JsonNode l : layers) {
+                Digest d = digest(l, "layers[].digest");
+                // foreign layers (with "urls") are fetched from elsewhere, never pushed
+                if (!l.has("urls")) {
+                    blobs.add(d);
+                }
+            }
+            if (mediaType.isEmpty()) {
+                mediaType = isManifestType(contentType) ? contentType : OCI_MANIFEST;
+            }
+        }
+        return new Manifest(bytes, Digest.of(bytes), mediaType, List.copyOf(blobs), List.copyOf(children));
+    }
+
+    private static boolean isManifestType(String contentType) {
+        return contentType != null && (contentType.startsWith("application/vnd.oci.image.")
+                || contentType.startsWith("application/vnd.docker.distribution.manifest."));
+    }
+
+    private static Digest digest(JsonNode node, String what) {
+        try {
+            return Digest.parse(node.path("digest").asText(null));
+        } catch (RepoException e) {
+            throw RegistryError.manifestInvalid(what + ": " + e.getMessage());
+        }
+    }
+}

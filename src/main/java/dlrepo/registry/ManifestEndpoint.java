@@ -1,0 +1,206 @@
+package dlrepo.registry;
+
+import dlrepo.fs.ArtifactFormat;
+import dlrepo.fs.BlobStore;
+import dlrepo.fs.ContainerImage;
+import dlrepo.fs.Digest;
+import dlrepo.fs.Names;
+import dlrepo.fs.RepoException;
+import dlrepo.fs.Storage;
+import dlrepo.fs.Upload;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Headers;
+import io.undertow.util.HttpString;
+import io.undertow.util.Methods;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.Optional;
+import java.util.Set;
+
+/** {@code /v2/<name>/manifests/<tag or digest>}: GET, HEAD, PUT. */
+final class ManifestEndpoint {
+    static final HttpString CONTENT_DIGEST = new HttpString("Docker-Content-Digest");
+    private static final int MAX_MANIFEST = 4 << 20;
+
+    private final Storage storage;
+
+    ManifestEndpoint(Storage storage) {
+        this.storage = storage;
+    }
+
+    void handle(HttpServerExchange ex, ImageName image, String ref) throws IOException {
+        switch (ex.getRequestMethod().toString()) {
+            case "GET", "HEAD" -> get(ex, image, ref);
+            case "PUT" -> put(ex, image, ref);
+            default -> throw RegistryError.unsupported("Manifests can be read and pushed, not "
+                    + ex.getRequestMethod());
+        }
+    }
+
+    private void get(HttpServerExchange ex, ImageName image, String ref) throws IOException {
+        Path file = find(image, ref).orElseThrow(() -> RegistryError.manifestUnknown(ref));
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw RegistryError.manifestUnknown(ref);
+        }
+        Manifest m = Manifest.parse(bytes, null);
+        ex.getResponseHeaders().put(Headers.CONTENT_TYPE, m.mediaType());
+        ex.getResponseHeaders().put(CONTENT_DIGEST, m.digest().toString());
+        ex.getResponseHeaders().put(Headers.ETAG, "\"" + m.digest() + "\"");
+        ex.setResponseContentLength(bytes.length);
+        if (!ex.getRequestMethod().equals(Methods.HEAD)) {
+            ex.getResponseSender().send(ByteBuffer.wrap(bytes));
+        }
+    }
+
+    /**
+     * The manifest file a reference names: by tag, the image's tagged manifest; by digest,
+     * one of the image's manifests in any tag, or else a manifest pushed by digest that
+     * waits in the blob store for its index.
+     */
+    private Optional<Path> find(ImageName image, String ref) throws IOException {
+        if (!ref.startsWith("sha256:")) {
+            Optional<ContainerImage> img = image.image(ref);
+            if (img.isEmpty()) {
+                return Optional.empty();
+            }
+            return img.get().manifestFile(img.get().manifest().orElseThrow());
+        }
+        Digest d = digest(ref);
+        for (String tag : image.tags().keySet()) {
+            ArtifactFormat f = image.format(tag);
+            Optional<Path> p = f == null ? Optional.empty() : new ContainerImage(f).manifestFile(d);
+            if (p.isPresent()) {
+                return p;
+            }
+        }
+        Path blob = storage.blobs().path(d);
+        if (Files.isRegularFile(blob) && Files.size(blob) <= MAX_MANIFEST && looksLikeManifest(blob)) {
+            return Optional.of(blob);
+        }
+        return Optional.empty();
+    }
+
+    private static boolean looksLikeManifest(Path blob) throws IOException {
+        try {
+            Manifest.parse(Files.readAllBytes(blob), null);
+            return true;
+        } catch (dlrepo.http.HttpError e) {
+            return false;
+        }
+    }
+
+    private void put(HttpServerExchange ex, ImageName image, String ref) throws IOException {
+        if (!image.writable()) {
+            throw RegistryError.denied(image.name() + " is a product image: push to <branch>/<job> instead");
+        }
+        if (Names.isAlias(ref)) {
+            throw RegistryError.unsupported(ref + " is an alias and cannot be pushed");
+        }
+        Manifest m = Manifest.parse(body(ex), ex.getRequestHeaders().getFirst(Headers.CONTENT_TYPE));
+        BlobStore blobs = storage.blobs();
+        if (ref.startsWith("sha256:")) {
+            if (!digest(ref).equals(m.digest())) {
+                throw RegistryError.digestInvalid("Manifest digest is " + m.digest() + ", not " + ref);
+            }
+            // a child of an index pushed before it: kept in the store until the index links it
+            requireBlobs(m.blobs());
+            storeBytes(m);
+        } else {
+            String tag;
+            try {
+                tag = Names.checkCanonical("tag", ref);
+            } catch (RepoException e) {
+                throw RegistryError.of(400, "TAG_INVALID", e.getMessage());
+            }
+            Set<Digest> manifests = new LinkedHashSet<>();
+            Set<Digest> layers = new LinkedHashSet<>(m.blobs());
+            manifests.add(m.digest());
+            for (Digest child : m.children()) {
+                Path p = blobs.path(child);
+                if (!Files.isRegularFile(p)) {
+                    throw RegistryError.manifestBlobUnknown(child.toString());
+                }
+                Manifest c = Manifest.parse(Files.readAllBytes(p), null);
+                if (!c.children().isEmpty()) {
+                    throw RegistryError.manifestInvalid("nested indexes are not supported");
+                }
+                manifests.add(child);
+                layers.addAll(c.blobs());
+            }
+            requireBlobs(layers);
+            for (Digest child : m.children()) {
+                blobs.probe(child);
+            }
+            storeBytes(m);
+            ContainerImage target = new ContainerImage(
+                    image.branch().tag(tag).job(image.parts().get(1)).format(ArtifactFormat.CONTAINER));
+            try {
+                target.replace(m.digest(), manifests, layers);
+            } catch (RepoException e) {
+                switch (e.kind()) {
+                    case NOT_FOUND -> throw RegistryError.manifestBlobUnknown(e.getMessage());
+                    case BAD_REQUEST, QUOTA_EXCEEDED -> throw RegistryError.denied(e.getMessage());
+                    default -> throw e;
+                }
+            }
+        }
+        ex.setStatusCode(201);
+        ex.getResponseHeaders().put(Headers.LOCATION, "/v2/" + image.name() + "/manifests/" + m.digest());
+        ex.getResponseHeaders().put(CONTENT_DIGEST, m.digest().toString());
+        ex.setResponseContentLength(0);
+    }
+
+    /** Every blob must be in the store; each is refreshed and protected until it is linked. */
+    private void requireBlobs(Set<Digest> digests) throws IOException {
+        for (Digest d : digests) {
+            if (storage.blobs().probe(d).isEmpty()) {
+                throw RegistryError.manifestBlobUnknown(d.toString());
+            }
+        }
+    }
+
+    private void requireBlobs(java.util.List<Digest> digests) throws IOException {
+        requireBlobs(new LinkedHashSet<>(digests));
+    }
+
+    private void storeBytes(Manifest m) throws IOException {
+        try (Upload u = storage.blobs().startUpload()) {
+            u.write(m.bytes(), 0, m.bytes().length);
+            storage.blobs().store(u.path(), u.finish());
+        }
+    }
+
+    private static byte[] body(HttpServerExchange ex) throws IOException {
+        if (ex.getRequestContentLength() > MAX_MANIFEST) {
+            throw RegistryError.of(413, "SIZE_INVALID", "Manifest larger than " + MAX_MANIFEST + " bytes");
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] buf = new byte[16384];
+        InputStream in = ex.getInputStream();
+        int n;
+        while ((n = in.read(buf)) != -1) {
+            out.write(buf, 0, n);
+            if (out.size() > MAX_MANIFEST) {
+                throw RegistryError.of(413, "SIZE_INVALID", "Manifest larger than " + MAX_MANIFEST + " bytes");
+            }
+        }
+        return out.toByteArray();
+    }
+
+    static Digest digest(String text) {
+        try {
+            return Digest.parse(text);
+        } catch (RepoException e) {
+            throw RegistryError.digestInvalid(e.getMessage());
+        }
+    }
+}

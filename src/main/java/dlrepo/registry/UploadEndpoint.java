@@ -1,0 +1,137 @@
+package dlrepo.registry;
+
+import dlrepo.fs.Digest;
+import dlrepo.fs.Storage;
+import dlrepo.fs.Upload;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Headers;
+import io.undertow.util.HttpString;
+import java.io.IOException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code /v2/<name>/blobs/uploads/[<uuid>]}: blob pushes, monolithic ({@code POST ?digest=}),
+ * chunked ({@code POST}, {@code PATCH}*, {@code PUT ?digest=}) or mounted from another
+ * image ({@code POST ?mount=}: free, blobs are global). A finished blob waits in the store,
+ * protected, for the manifest that links it into a job.
+ */
+final class UploadEndpoint {
+    private static final HttpString UPLOAD_UUID = new HttpString("Docker-Upload-UUID");
+    private static final Pattern CONTENT_RANGE = Pattern.compile("(?:bytes[ =])?(\\d+)-(\\d+)(?:/\\S+)?");
+
+    private final Storage storage;
+    private final UploadSessions sessions;
+    private final int chunkSize;
+
+    UploadEndpoint(Storage storage, UploadSessions sessions, int chunkSize) {
+        this.storage = storage;
+        this.sessions = sessions;
+        this.chunkSize = chunkSize;
+    }
+
+    /** {@code POST /v2/<name>/blobs/uploads/}. */
+    void start(HttpServerExchange ex, ImageName image) throws IOException {
+        if (!ex.getRequestMethod().toString().equals("POST")) {
+            throw RegistryError.unsupported("Start an upload with POST");
+        }
+        requireWritable(image);
+        String mount = dlrepo.http.Responses.queryParam(ex, "mount");
+        if (mount != null) {
+            Digest d = ManifestEndpoint.digest(mount);
+            if (storage.blobs().probe(d).isPresent()) {
+                created(ex, image, d);
+                return;
+            }
+        }
+        String digest = dlrepo.http.Responses.queryParam(ex, "digest");
+        if (digest != null) {
+            Digest expected = ManifestEndpoint.digest(digest);
+            try (Upload u = storage.blobs().startUpload()) {
+                u.readFrom(ex.getInputStream(), new byte[chunkSize]);
+                Digest actual = u.finish();
+                if (!actual.equals(expected)) {
+                    throw RegistryError.digestInvalid("Received data has digest " + actual + ", not " + expected);
+                }
+                storage.blobs().store(u.path(), actual);
+            }
+            created(ex, image, expected);
+            return;
+        }
+        UploadSessions.Session s = sessions.start();
+        if (ex.getRequestContentLength() > 0 || ex.getRequestHeaders().contains(Headers.TRANSFER_ENCODING)) {
+            s.append(ex.getInputStream(), new byte[chunkSize], -1);
+        }
+        accepted(ex, image, s, 202);
+    }
+
+    /** {@code GET|PATCH|PUT|DELETE /v2/<name>/blobs/uploads/<uuid>}. */
+    void session(HttpServerExchange ex, ImageName image, String uuid) throws IOException {
+        UploadSessions.Session s = sessions.get(uuid);
+        switch (ex.getRequestMethod().toString()) {
+            case "GET", "HEAD" -> accepted(ex, image, s, 204);
+            case "PATCH" -> {
+                requireWritable(image);
+                s.append(ex.getInputStream(), new byte[chunkSize], rangeStart(ex));
+                accepted(ex, image, s, 202);
+            }
+            case "PUT" -> {
+                requireWritable(image);
+                Digest expected = ManifestEndpoint.digest(dlrepo.http.Responses.queryParam(ex, "digest"));
+                s.append(ex.getInputStream(), new byte[chunkSize], rangeStart(ex));
+                Digest actual = s.finish();
+                if (!actual.equals(expected)) {
+                    sessions.remove(s);
+                    throw RegistryError.digestInvalid("Received data has digest " + actual + ", not " + expected);
+                }
+                try {
+                    storage.blobs().store(s.file, actual);
+                } finally {
+                    sessions.remove(s);
+                }
+                created(ex, image, actual);
+            }
+            case "DELETE" -> {
+                sessions.remove(s);
+                ex.setStatusCode(204);
+                ex.setResponseContentLength(0);
+            }
+            default -> throw RegistryError.unsupported("Method " + ex.getRequestMethod() + " not allowed here");
+        }
+    }
+
+    private static void requireWritable(ImageName image) {
+        if (!image.writable()) {
+            throw RegistryError.denied(image.name() + " is a product image: push to <branch>/<job> instead");
+        }
+    }
+
+    /** The first byte of a chunk from {@code Content-Range}, or -1 when absent. */
+    private static long rangeStart(HttpServerExchange ex) {
+        String header = ex.getRequestHeaders().getFirst(Headers.CONTENT_RANGE);
+        if (header == null || header.isBlank()) {
+            return -1;
+        }
+        Matcher m = CONTENT_RANGE.matcher(header.strip());
+        if (!m.matches()) {
+            throw RegistryError.of(416, "BLOB_UPLOAD_INVALID", "Invalid Content-Range " + header);
+        }
+        return Long.parseLong(m.group(1));
+    }
+
+    private static void accepted(HttpServerExchange ex, ImageName image, UploadSessions.Session s, int status) {
+        long size = s.size();
+        ex.setStatusCode(status);
+        ex.getResponseHeaders().put(Headers.LOCATION, "/v2/" + image.name() + "/blobs/uploads/" + s.uuid);
+        ex.getResponseHeaders().put(Headers.RANGE, "0-" + Math.max(0, size - 1));
+        ex.getResponseHeaders().put(UPLOAD_UUID, s.uuid);
+        ex.setResponseContentLength(0);
+    }
+
+    private static void created(HttpServerExchange ex, ImageName image, Digest d) {
+        ex.setStatusCode(201);
+        ex.getResponseHeaders().put(Headers.LOCATION, "/v2/" + image.name() + "/blobs/" + d);
+        ex.getResponseHeaders().put(ManifestEndpoint.CONTENT_DIGEST, d.toString());
+        ex.setResponseContentLength(0);
+    }
+}

@@ -1,0 +1,124 @@
+package dlrepo.registry;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
+import dlrepo.fs.BlobStore;
+import dlrepo.fs.Digest;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.time.Duration;
+
+/**
+ * Blob uploads in progress ({@code POST} ... {@code PATCH}* ... {@code PUT}): each a file
+ * in {@code .uploads} named after the session, its SHA-256 computed as the chunks arrive.
+ * The orphan collector leaves a session's file alone while the session lives; a session
+ * idle for an hour is dropped with its file.
+ */
+final class UploadSessions {
+    static final Duration IDLE = Duration.ofHours(1);
+
+    /** One upload; its methods are called under its own lock. */
+    static final class Session {
+        final String uuid;
+        final Path file;
+        private final MessageDigest md = Digest.sha256();
+        private long size;
+        private boolean closed;
+
+        Session(String uuid, Path file) {
+            this.uuid = uuid;
+            this.file = file;
+        }
+
+        synchronized long size() {
+            return size;
+        }
+
+        /** Appends the stream; {@code expectedStart} (from Content-Range) must be the current size. */
+        synchronized long append(InputStream in, byte[] buf, long expectedStart) throws IOException {
+            if (closed) {
+                throw new IllegalStateException("upload " + uuid + " is finished");
+            }
+            if (expectedStart >= 0 && expectedStart != size) {
+                throw RegistryError.of(416, "BLOB_UPLOAD_INVALID",
+                        "Chunk starts at " + expectedStart + " but " + size + " bytes were received");
+            }
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+                int n;
+                while ((n = in.read(buf)) != -1) {
+                    ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
+                    while (bb.hasRemaining()) {
+                        ch.write(bb);
+                    }
+                    md.update(buf, 0, n);
+                    size += n;
+                }
+            }
+            return size;
+        }
+
+        /** Ends the upload (no more chunks) and returns the digest of what was received. */
+        synchronized Digest finish() {
+            closed = true;
+            return Digest.of(md);
+        }
+    }
+
+    private final BlobStore blobs;
+    private final Cache<String, Session> sessions;
+
+    UploadSessions(BlobStore blobs) {
+        this.blobs = blobs;
+        this.sessions = Caffeine.newBuilder().expireAfterAccess(IDLE)
+                .removalListener((String uuid, Session s, RemovalCause cause) -> {
+                    if (s != null) {
+                        discard(s);
+                    }
+                }).build();
+    }
+
+    Session start() throws IOException {
+        String name = blobs.reserveUploadName();
+        Path file = blobs.uploadsDir().resolve(name);
+        try {
+            Files.createDirectories(file.getParent());
+            Files.createFile(file);
+        } catch (IOException e) {
+            blobs.releaseUploadName(name);
+            throw e;
+        }
+        Session s = new Session(name, file);
+        sessions.put(name, s);
+        return s;
+    }
+
+    Session get(String uuid) {
+        Session s = sessions.getIfPresent(uuid);
+        if (s == null) {
+            throw RegistryError.uploadUnknown(uuid);
+        }
+        return s;
+    }
+
+    /** Forgets the session; its file is deleted unless it was moved into the store. */
+    void remove(Session s) {
+        sessions.invalidate(s.uuid);
+    }
+
+    private void discard(Session s) {
+        try {
+            Files.deleteIfExists(s.file);
+        } catch (IOException e) {
+            // the orphan collector will get it
+        } finally {
+            blobs.releaseUploadName(s.uuid);
+        }
+    }
+}

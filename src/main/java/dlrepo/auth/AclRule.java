@@ -134,11 +134,15 @@ final class AclRule {
             String src = user == null ? g.source() : g.source().replace("$user", Pattern.quote(user));
             return Pattern.compile(src);
         }
-        String src = user == null ? g.source() : g.source().replace("$user", user);
+        // the login is literal: a login like "a*" must not act as a glob
+        String src = g.source();
         StringBuilder re = new StringBuilder();
         for (int i = 0; i < src.length(); i++) {
             char c = src.charAt(i);
-            if (c == '*' && i + 1 < src.length() && src.charAt(i + 1) == '*') {
+            if (user != null && src.startsWith("$user", i)) {
+                re.append(Pattern.quote(user));
+                i += "$user".length() - 1;
+            } else if (c == '*' && i + 1 < src.length() && src.charAt(i + 1) == '*') {
                 re.append(".*");
                 i++;
             } else if (c == '*') {

@@ -154,6 +154,19 @@ class DurabilityTest {
         }
     }
 
+    @Test
+    void startupSurvivesAnUnreadableDirtyFormat() throws Exception {
+        Path r = root.resolve("r");
+        TestServer first = TestServer.start(r, Map.of("DLREPO_FSYNC", "0"));
+        assertEquals(201, first.upload("/branches/bad/t/j/f/a.bin", "a\n").statusCode());
+        assertEquals(201, first.upload("/branches/good/t/j/f/b.bin", "b\n").statusCode());
+        first.daemon().close();
+        Files.writeString(r.resolve("branches/bad/t/j/f/.digests"), "{\"a.bin\": ");
+        try (TestServer s = TestServer.start(r, Map.of("DLREPO_FSYNC", "0"))) {
+            assertEquals("b\n", s.get("/branches/good/t/j/f/b.bin").body());
+        }
+    }
+
     // ------------------------------------------------------------------ SIGKILL
 
     private static int put(DaemonProcess d, String path, byte[] body) throws IOException {

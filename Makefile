@@ -1,22 +1,47 @@
 # dlrepo: artifact repository daemon.
-#   make run     build if needed, run the daemon on ./var/root, port 1337
-#   make check   the whole test suite
+#   make run       build if needed, run the daemon on ./var/root, port 1337
+#   make check     the whole test suite
+#   make           the jar, the man pages and the class list of the launcher
+#   make install   DESTDIR=... PREFIX=/usr (default PREFIX: /usr/local)
+#   make deb       the Debian package, in target/deb/ (dpkg-buildpackage -b)
 
 MVN ?= mvn -B -q
 JAR = target/dlrepo.jar
-SOURCES = pom.xml $(shell find src/main -type f 2>/dev/null)
+CLASSLIST = target/dlrepo.classlist
+SOURCES = pom.xml $(shell find src/main -type f 2>/dev/null) $(wildcard dlrepo-cli)
 ROOT ?= $(CURDIR)/var/root
 PORT ?= 1337
+SCDOC ?= scdoc
+MANPAGES = $(patsubst %.scdoc,%,$(wildcard docs/*.scdoc))
 
-.PHONY: all jar run check clean
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR = $(PREFIX)/bin
+SHAREDIR = $(PREFIX)/share/dlrepo
+MANDIR = $(PREFIX)/share/man
+DOCDIR = $(PREFIX)/share/doc/dlrepo
+SYSTEMDUNITDIR ?= /lib/systemd/system
+SYSCONFDIR ?= /etc
 
-all: jar
+.PHONY: all jar man run check install deb clean
+
+all: jar man $(CLASSLIST)
 
 jar: $(JAR)
 
 $(JAR): $(SOURCES)
 	$(MVN) package -DskipTests
 	@touch $@
+
+man: $(MANPAGES)
+
+docs/%: docs/%.scdoc
+	$(SCDOC) < $< > $@.tmp
+	@mv $@.tmp $@
+
+# classes loaded by a short run of the daemon, for the launcher's AppCDS archive
+$(CLASSLIST): $(JAR) bin/make-classlist
+	sh bin/make-classlist $(JAR) $@
 
 run: $(JAR)
 	@mkdir -p $(ROOT)
@@ -28,5 +53,48 @@ run: $(JAR)
 check:
 	$(MVN) verify
 
+# Installs what "make" builds.
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(DOCDIR)/examples \
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSCONFDIR)/default
+	install -m 0644 $(JAR) $(DESTDIR)$(SHAREDIR)/dlrepo.jar
+	if [ -f $(CLASSLIST) ]; then install -m 0644 $(CLASSLIST) $(DESTDIR)$(SHAREDIR)/dlrepo.classlist; fi
+	sed 's|/usr/share/dlrepo|$(SHAREDIR)|g' bin/dlrepo > $(DESTDIR)$(BINDIR)/dlrepo
+	chmod 0755 $(DESTDIR)$(BINDIR)/dlrepo
+	if [ -f dlrepo-cli ]; then \
+		install -m 0755 dlrepo-cli $(DESTDIR)$(BINDIR)/dlrepo-cli && \
+		ln -sf ../../bin/dlrepo-cli $(DESTDIR)$(SHAREDIR)/dlrepo-cli; \
+	fi
+	sed 's|^ExecStart=/usr/bin/dlrepo|ExecStart=$(BINDIR)/dlrepo|' etc/dlrepo.service \
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/dlrepo.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/dlrepo.service
+	install -m 0644 etc/dlrepo.socket $(DESTDIR)$(SYSTEMDUNITDIR)/dlrepo.socket
+	install -m 0644 etc/default $(DESTDIR)$(SYSCONFDIR)/default/dlrepo
+	for page in $(MANPAGES); do \
+		section=$${page##*.}; \
+		install -d $(DESTDIR)$(MANDIR)/man$$section && \
+		install -m 0644 $$page $(DESTDIR)$(MANDIR)/man$$section/ || exit 1; \
+	done
+	install -m 0644 etc/nginx.conf $(DESTDIR)$(DOCDIR)/examples/nginx.conf
+	if [ -d etc/acls-examples ]; then \
+		cp -R etc/acls-examples $(DESTDIR)$(DOCDIR)/examples/acls && \
+		chmod -R u=rwX,go=rX $(DESTDIR)$(DOCDIR)/examples/acls; \
+	fi
+
+# The package is built from a copy of the tree in target/deb/, so that neither
+# this tree's target/ nor the parent folder is touched; the .deb, .buildinfo
+# and .changes land in target/deb/.
+DEBVERSION = $(shell dpkg-parsechangelog -S Version 2>/dev/null)
+deb:
+	rm -rf target/deb
+	mkdir -p target/deb/dlrepo-$(DEBVERSION)
+	tar -c --exclude=./target --exclude=./var --exclude=./.git --exclude=./bench/out \
+		--exclude=./debian/dlrepo --exclude=./debian/.debhelper . \
+		| tar -x -C target/deb/dlrepo-$(DEBVERSION)
+	cd target/deb/dlrepo-$(DEBVERSION) && dpkg-buildpackage -b -us -uc
+	rm -rf target/deb/dlrepo-$(DEBVERSION)
+	@ls target/deb/*.deb
+
 clean:
 	$(MVN) clean
+	rm -f docs/*.[1-8] docs/*.tmp

@@ -113,6 +113,10 @@ public final class Router implements HttpHandler {
             lv.canonical.set(1, t.name());
         }
         access.check(ex, canonicalPath(prefix, "branches", names, slash, lv, 4));
+        if (!lv.suffix.isEmpty()) {
+            // a .tar or .sha256 exposes its folder: it needs the folder's right too
+            access.check(ex, folderPath(prefix, "branches", lv));
+        }
         if (read && canonicalRedirect(ex, prefix, "branches", names, slash, lv, 4)) {
             return;
         }
@@ -156,6 +160,9 @@ public final class Router implements HttpHandler {
             lv.canonical.set(3, v.name());
         }
         access.check(ex, canonicalPath(prefix, "products", names, slash, lv, 5));
+        if (!lv.suffix.isEmpty()) {
+            access.check(ex, folderPath(prefix, "products", lv));
+        }
         if (canonicalRedirect(ex, prefix, "products", names, slash, lv, 5)) {
             return;
         }
@@ -267,9 +274,18 @@ public final class Router implements HttpHandler {
      */
     private static String canonicalPath(List<String> prefix, String area, List<String> names, boolean slash,
             Levels lv, int formatDepth) {
-        boolean dirLevel = names.size() < formatDepth && lv.suffix.isEmpty();
+        // the format level is a folder too, also when its shortcut URL (no slash) is used
+        boolean dirLevel = names.size() <= formatDepth && lv.suffix.isEmpty();
         return "/" + String.join("/", canonicalSegments(prefix, area, names, lv, formatDepth))
                 + (slash || dirLevel ? "/" : "");
+    }
+
+    /** The folder an archive or checksum URL ({@code <level>.tar}, {@code <format>.sha256}) is made of. */
+    private static String folderPath(List<String> prefix, String area, Levels lv) {
+        List<String> all = new ArrayList<>(prefix);
+        all.add(area);
+        all.addAll(lv.canonical);
+        return "/" + String.join("/", all) + "/";
     }
 
     private static void redirect(HttpServerExchange ex, List<String> segments, boolean slash) {

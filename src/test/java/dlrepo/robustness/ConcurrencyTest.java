@@ -206,4 +206,48 @@ class ConcurrencyTest {
         System.out.println("upload vs tag deletion: " + outcomes);
         assertEquals(List.of(), Robust.list(s.root().resolve(".uploads")));
     }
+
+    /**
+     * Streaming a body takes no lock: clients stuck in the middle of their uploads into a
+     * format do not hold up other uploads into the same format, its finalization, or the
+     * deletion of another tag. (Each stuck client does hold a worker thread: see the
+     * report about read timeouts.)
+     */
+    @Test
+    void stuckUploadsDoNotBlockTheirFormat() throws Exception {
+        String format = "/branches/stuck/t/j/fmt/";
+        assertEquals(201, s.upload(format + "first", "1\n").statusCode());
+        assertEquals(201, s.upload("/branches/stuck/other/j/fmt/x", "x\n").statusCode());
+        List<java.net.Socket> stuck = new ArrayList<>();
+        try {
+            for (int i = 0; i < 8; i++) {
+                java.net.Socket sock = new java.net.Socket("127.0.0.1", s.port());
+                sock.getOutputStream().write(("PUT " + format + "stuck" + i + " HTTP/1.1\r\nHost: x\r\nDigest: sha256:"
+                        + "0".repeat(64) + "\r\nContent-Length: 1000000\r\n\r\n")
+                        .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                sock.getOutputStream().write(new byte[10_000]);
+                sock.getOutputStream().flush();
+                stuck.add(sock);
+            }
+            assertTrue(Robust.eventually(10, () -> Robust.listQuietly(s.root().resolve(".uploads")).size() == 8),
+                    "the stuck uploads did not start");
+            // bounded waits: a hang fails the test instead of blocking the build
+            Future<Integer> other = pool.submit(() -> s.upload(format + "second", "2\n").statusCode());
+            assertEquals(201, other.get(30, TimeUnit.SECONDS));
+            Future<Integer> fin = pool.submit(() -> s.send(s.request(format)
+                    .method("PATCH", java.net.http.HttpRequest.BodyPublishers.noBody()).build()).statusCode());
+            assertEquals(200, fin.get(30, TimeUnit.SECONDS));
+            Future<Integer> del = pool.submit(() -> s.delete("/branches/stuck/other/").statusCode());
+            assertEquals(200, del.get(30, TimeUnit.SECONDS));
+            assertEquals(Map.of("first", "sha256:" + Robust.hex("1\n".getBytes()),
+                    "second", "sha256:" + Robust.hex("2\n".getBytes())),
+                    Robust.digests(s.root().resolve(format.substring(1))));
+        } finally {
+            for (java.net.Socket sock : stuck) {
+                sock.close();
+            }
+        }
+        assertTrue(Robust.eventually(10, () -> Robust.listQuietly(s.root().resolve(".uploads")).isEmpty()),
+                "uploads of the stuck clients left behind: " + Robust.listQuietly(s.root().resolve(".uploads")));
+    }
 }

@@ -159,4 +159,27 @@ class InterruptedUploadTest {
         assertEquals(List.of(), Robust.list(s.root().resolve("branches")));
         assertStillServing();
     }
+
+    /** Downloads abandoned half-way (FIN and RST) cost nothing lasting. */
+    @Test
+    void abortedDownloadsLeaveTheServerServing() throws Exception {
+        byte[] data = Robust.bytes(77, 30 << 20);
+        String path = "/branches/dl/t/j/fmt/big.bin";
+        assertEquals(201, s.upload(path, data).statusCode());
+        for (int i = 0; i < 20; i++) {
+            try (Socket sock = new Socket()) {
+                sock.setReceiveBufferSize(8192);
+                sock.connect(new java.net.InetSocketAddress("127.0.0.1", s.port()));
+                sock.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: x\r\n"
+                        + (i % 3 == 0 ? "Range: bytes=1000-\r\n" : "") + "\r\n")
+                        .getBytes(StandardCharsets.ISO_8859_1));
+                sock.getInputStream().readNBytes(100_000);
+                if (i % 2 == 0) {
+                    sock.setSoLinger(true, 0);
+                }
+            }
+        }
+        assertArrayEquals(data, s.getBytes(path).body());
+        assertStillServing();
+    }
 }

@@ -226,6 +226,59 @@ class PathTraversalTest {
         assertRootUnchanged();
     }
 
+    /** The container registry's URL space: names, references, digests and upload ids. */
+    @Test
+    void registryPathsCannotEscape() throws Exception {
+        String zeros = "0".repeat(64);
+        List<String> targets = List.of(
+                "/v2/../branches/b/t/j/f/ok.txt",
+                "/v2/%2e%2e/%2e%2e/secret.txt",
+                "/v2/%2e%2e/x/manifests/latest",
+                "/v2/b/j/manifests/..",
+                "/v2/b/j/manifests/%2e%2e",
+                "/v2/b/j/manifests/..%2f..%2f..%2f..%2fsecret.txt",
+                "/v2/b/j/manifests/.digests",
+                "/v2/b/j/manifests/sha256:" + zeros + "%2f..%2f..",
+                "/v2/b/j/blobs/sha256:..%2f..%2f..%2fsecret.txt",
+                "/v2/b/j/blobs/sha256:%2e%2e",
+                "/v2/b/j/blobs/sha256:" + zeros.substring(2) + "%2e%2e",
+                "/v2/u/..%2f..%2f/b/j/manifests/latest",
+                "/v2/u/../b/j/manifests/latest",
+                "/v2/u/%2e%2e/b/j/manifests/latest",
+                "/v2/.b/j/manifests/latest",
+                "/v2/b/.j/manifests/latest",
+                "/v2/B/J/manifests/latest",
+                "/v2/b/j/blobs/uploads/..%2f..%2f..%2fsecret.txt",
+                "/v2/b/j/blobs/uploads/%2e%2e",
+                "/v2/b/j/blobs/uploads/.lock",
+                "/v2/b/j/blobs/uploads/%2e%2e%2f.lock",
+                "/v2/b/j/blobs/uploads/" + zeros.substring(32),
+                "/v2/b/j/blobs/uploads/a%00b",
+                "/v2/b%2f..%2f..%2fsecret.txt/j/manifests/latest",
+                "/v2/" + "a".repeat(256) + "/j/manifests/latest");
+        List<String> failures = new ArrayList<>();
+        byte[] payload = "{\"schemaVersion\": 2}".getBytes(StandardCharsets.UTF_8);
+        for (String target : targets) {
+            for (String method : List.of("GET", "HEAD", "DELETE", "PATCH", "POST")) {
+                String resp = Robust.rawText(s.port(), method, target);
+                int status = Integer.parseInt(resp.substring(9, 12));
+                if (status != 400 && status != 404 && status != 405) {
+                    failures.add(method + " " + target + " -> " + status);
+                }
+                if (resp.contains("top secret")) {
+                    failures.add(method + " " + target + " leaked the secret");
+                }
+            }
+            int put = Robust.rawPut(s.port(), target, payload,
+                    "Content-Type: application/vnd.oci.image.manifest.v1+json");
+            if (put != 400 && put != 404 && put != 405) {
+                failures.add("PUT " + target + " -> " + put);
+            }
+        }
+        assertEquals(List.of(), failures);
+        assertRootUnchanged();
+    }
+
     private int linkPut(String target) throws Exception {
         String hex = Robust.hex(control);
         byte[] head = ("PUT " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\nDigest: sha256:" + hex

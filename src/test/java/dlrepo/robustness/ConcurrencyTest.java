@@ -2,6 +2,7 @@ package dlrepo.robustness;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dlrepo.TestServer;
@@ -249,5 +250,136 @@ class ConcurrencyTest {
         }
         assertTrue(Robust.eventually(10, () -> Robust.listQuietly(s.root().resolve(".uploads")).isEmpty()),
                 "uploads of the stuck clients left behind: " + Robust.listQuietly(s.root().resolve(".uploads")));
+    }
+
+    /**
+     * A user repository under concurrent uploads and deletions: {@code .disk_usage} ends
+     * equal to the size of the files, and concurrent uploads never exceed the quota
+     * together.
+     */
+    @Test
+    void quotaAccountingUnderConcurrency() throws Exception {
+        s.close();
+        long quota = 1_000_000;
+        s = TestServer.start(Map.of("DLREPO_FSYNC", "0", "DLREPO_USER_QUOTA", Long.toString(quota)));
+        int threads = 16;
+        CyclicBarrier go = new CyclicBarrier(threads);
+        List<Callable<int[]>> tasks = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int id = t;
+            tasks.add(() -> {
+                go.await(30, TimeUnit.SECONDS);
+                int[] counts = new int[2];
+                for (int i = 0; i < 6; i++) {
+                    // 16 x 6 x ~30 kB: about three times the quota is attempted
+                    byte[] data = Robust.bytes(id * 100L + i, 25_000 + id * 500 + i);
+                    String tag = "/~alice/branches/q/t" + (id % 4) + "/";
+                    int st = s.upload(tag + "j" + id + "/f/file" + i, data).statusCode();
+                    assertTrue(st == 201 || st == 413, "upload: " + st);
+                    counts[st == 201 ? 0 : 1]++;
+                    if (i == 3 && id % 5 == 0) {
+                        int d = s.delete("/~alice/branches/q/t" + (id % 4) + "/j" + id + "/").statusCode();
+                        assertTrue(d == 200 || d == 404, "delete: " + d);
+                    }
+                }
+                return counts;
+            });
+        }
+        int ok = 0;
+        int refused = 0;
+        for (int[] c : runAll(tasks)) {
+            ok += c[0];
+            refused += c[1];
+        }
+        Path repo = s.root().resolve("users/alice");
+        long onDisk = dlrepo.fs.Quota.sizeOf(repo.resolve("branches"));
+        long recorded = Long.parseLong(Files.readString(repo.resolve(".disk_usage")).strip());
+        System.out.println("quota: " + ok + " stored, " + refused + " refused, " + onDisk + " bytes on disk");
+        assertTrue(refused > 0, "the quota never kicked in");
+        assertEquals(onDisk, recorded, ".disk_usage drifted from the files");
+        assertTrue(onDisk <= quota, "quota overshot: " + onDisk);
+        Robust.assertConsistent(repo);
+    }
+
+    @Test
+    void manyWritersOfOneFileEndConsistent() throws Exception {
+        String path = "/branches/w/t/j/fmt/same.bin";
+        int threads = 16;
+        CyclicBarrier go = new CyclicBarrier(threads);
+        List<Callable<Integer>> tasks = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int id = t;
+            tasks.add(() -> {
+                go.await(30, TimeUnit.SECONDS);
+                int st = 0;
+                for (int i = 0; i < 4; i++) {
+                    st = s.upload(path, Robust.bytes(id * 10L + i, 20_000 + id)).statusCode();
+                    assertEquals(201, st);
+                }
+                return st;
+            });
+        }
+        runAll(tasks);
+        Path file = s.root().resolve(path.substring(1));
+        String recorded = Robust.digests(file.getParent()).get("same.bin");
+        assertEquals(recorded, "sha256:" + Robust.fileHex(file), "content and .digests disagree");
+        assertEquals(Robust.inode(Robust.blob(s.root(), recorded.substring(7))), Robust.inode(file));
+        assertEquals(1, Robust.assertConsistent(s.root()));
+        // every other version is an unreferenced blob now (for the collector)
+        int orphans = 0;
+        for (String b : Robust.blobFiles(s.root())) {
+            if (Robust.nlink(s.root().resolve(".blobs").resolve(b)) == 1) {
+                orphans++;
+            }
+        }
+        assertEquals(threads * 4 - 1, orphans);
+    }
+
+    /**
+     * Locking a job races an upload into it: either the upload came first (the format is
+     * dirty, so the lock is refused) or the lock did (the upload is refused). Never a
+     * locked job with a dirty format.
+     */
+    @Test
+    void jobLockRacingAnUploadNeverLocksADirtyFormat() throws Exception {
+        int[] outcomes = new int[2];
+        for (int r = 0; r < 30; r++) {
+            int round = r;
+            String job = "/branches/lock/t" + round + "/j/";
+            // (not TestServer.uploadFinalized: it takes the whole file URL for the format)
+            assertEquals(201, s.upload(job + "fmt/a", "a\n").statusCode());
+            assertEquals(200, s.send(s.request(job + "fmt/")
+                    .method("PATCH", java.net.http.HttpRequest.BodyPublishers.noBody()).build()).statusCode());
+            CyclicBarrier go = new CyclicBarrier(2);
+            byte[] data = Robust.bytes(round, 40_000);
+            Future<HttpResponse<String>> up = pool.submit(() -> {
+                go.await(10, TimeUnit.SECONDS);
+                return s.upload(job + "fmt/b" + round, data);
+            });
+            Future<HttpResponse<String>> lock = pool.submit(() -> {
+                go.await(10, TimeUnit.SECONDS);
+                return s.json("PUT", job, "{\"job\": {\"locked\": true}}");
+            });
+            HttpResponse<String> u = up.get(60, TimeUnit.SECONDS);
+            HttpResponse<String> l = lock.get(60, TimeUnit.SECONDS);
+            Path jobDir = s.root().resolve(job.substring(1));
+            boolean locked = Files.exists(jobDir.resolve(".locked"));
+            boolean dirty = Files.exists(jobDir.resolve("fmt/.dirty"));
+            if (u.statusCode() == 201) {
+                assertEquals(400, l.statusCode(), "locked a job with a dirty format: " + l.body());
+                assertTrue(l.body().contains("dirty"), l.body());
+                assertTrue(dirty && !locked);
+                outcomes[0]++;
+            } else {
+                assertEquals(400, u.statusCode(), u.body());
+                assertTrue(u.body().contains("locked"), u.body());
+                assertEquals(200, l.statusCode(), l.body());
+                assertTrue(locked && !dirty);
+                assertFalse(Files.exists(jobDir.resolve("fmt/b" + round)));
+                outcomes[1]++;
+            }
+        }
+        System.out.println("upload first: " + outcomes[0] + ", lock first: " + outcomes[1]);
+        Robust.assertConsistent(s.root());
     }
 }

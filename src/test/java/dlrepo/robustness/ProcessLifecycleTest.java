@@ -101,6 +101,16 @@ class ProcessLifecycleTest {
     }
 
     @Test
+    void sigintExitsZeroToo() throws Exception {
+        try (DaemonProcess d = DaemonProcess.start(root, Map.of())) {
+            assertEquals(201, put(d, "/branches/int/t/j/f/x", "x\n".getBytes(), null));
+            d.signal("INT");
+            assertEquals(0, d.waitFor(30), d.log());
+        }
+        assertEquals("x\n", Files.readString(root.resolve("branches/int/t/j/f/x")));
+    }
+
+    @Test
     void sigtermLetsASlowDownloadFinish() throws Exception {
         byte[] data = Robust.bytes(11, 48 << 20);
         String path = "/branches/dl/t/j/f/file.bin";

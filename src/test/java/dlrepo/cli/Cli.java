@@ -29,6 +29,8 @@ final class Cli {
     static final Path PROJECT = findProject();
     static final Path SCRIPT = PROJECT.resolve("dlrepo-cli");
     private static final Path EMPTY_HOME;
+    /** python3 resolved once (a pyenv-style shim on PATH costs a few hundred ms per run). */
+    static final String PYTHON = resolvePython();
 
     static {
         try {
@@ -40,6 +42,20 @@ final class Cli {
     }
 
     private Cli() {
+    }
+
+    private static String resolvePython() {
+        try {
+            Process p = new ProcessBuilder("python3", "-c", "import sys; print(sys.executable)")
+                    .redirectErrorStream(true).start();
+            String exe = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (p.waitFor() == 0 && Files.isExecutable(Path.of(exe))) {
+                return exe;
+            }
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            // fall back to PATH at each run
+        }
+        return "python3";
     }
 
     /** The project root: the first folder from user.dir upwards holding dlrepo-cli and pom.xml. */
@@ -76,7 +92,7 @@ final class Cli {
     }
 
     static ProcessBuilder builder(Path script, String url, Map<String, String> env, String... args) {
-        List<String> cmd = new ArrayList<>(List.of("python3", script.toString()));
+        List<String> cmd = new ArrayList<>(List.of(PYTHON, script.toString()));
         if (url != null) {
             cmd.add("-u");
             cmd.add(url);

@@ -343,10 +343,11 @@ class CliCommandsTest {
         assertEquals(200, s.head("/branches/" + b + "/t/j/mixed/").statusCode());
 
         // DLREPO_URL when -u is not given; -v logs every request
+        Cli.write(dir.resolve("new.bin"), "content never uploaded before " + b);
         r = Cli.run(null, Map.of("DLREPO_URL", url), "-v", "upload", b, "t", "j", "env",
-                dir.resolve("single.bin").toString()).ok();
-        assertTrue(r.err().contains("HEAD " + url + "/branches/" + b + "/t/j/env/single.bin -> 404"), r.all());
-        assertTrue(r.err().contains("PUT " + url + "/branches/" + b + "/t/j/env/single.bin -> 201"), r.all());
+                dir.resolve("new.bin").toString()).ok();
+        assertTrue(r.err().contains("HEAD " + url + "/branches/" + b + "/t/j/env/new.bin -> 404"), r.all());
+        assertTrue(r.err().contains("PUT " + url + "/branches/" + b + "/t/j/env/new.bin -> 201"), r.all());
         assertTrue(r.err().contains("PATCH " + url + "/branches/" + b + "/t/j/env/ -> 200"), r.all());
         // a folder with only dot files: nothing to do
         Cli.write(dir.resolve("dots/.a"), "a");

@@ -120,6 +120,7 @@ class CliFakeServerTest {
     @Test
     void dotDotMemberRefused() throws Exception {
         for (String evil : List.of("j-t-f/../evil", "../evil", "j-t-f/d/../../../evil")) {
+            Cli.deleteTree(out);
             bodies.put(TAR, new Cli.Tar().file("j-t-f/ok.txt", "fine").file(evil, "pwned")
                     .file("j-t-f/SHA256SUMS.txt", sums(Map.of("ok.txt", "fine"))).bytes());
             Cli.Result r = download().exit(1);
@@ -169,10 +170,20 @@ class CliFakeServerTest {
         Files.createSymbolicLink(out.resolve("sub"), elsewhere);
         bodies.put(TAR, new Cli.Tar().file("j-t-f/sub/x.txt", "x")
                 .file("j-t-f/SHA256SUMS.txt", sums(Map.of("sub/x.txt", "x"))).bytes());
+        // the target folder is not empty: the CLI looks for a previous run first
+        bodies.put("/branches/b/t/j/f.sha256", sums(Map.of("sub/x.txt", "x")).getBytes(StandardCharsets.UTF_8));
         Cli.Result r = download().exit(1);
         assertTrue(r.err().contains("refusing") && r.err().contains("outside"), r.all());
         try (var s = Files.list(elsewhere)) {
             assertEquals(0, s.count(), r.all());
+        }
+        // the same when the file seems to be there already (file by file resumption)
+        Files.writeString(elsewhere.resolve("x.txt"), "old");
+        r = download().exit(1);
+        assertTrue(r.err().contains("refusing") && r.err().contains("outside"), r.all());
+        assertEquals("old", Files.readString(elsewhere.resolve("x.txt")));
+        try (var s = Files.list(elsewhere)) {
+            assertEquals(1, s.count(), r.all());
         }
     }
 

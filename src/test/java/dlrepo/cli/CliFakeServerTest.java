@@ -168,22 +168,23 @@ class CliFakeServerTest {
         Files.createDirectories(out);
         Path elsewhere = Files.createDirectories(work.resolve("elsewhere"));
         Files.createSymbolicLink(out.resolve("sub"), elsewhere);
-        bodies.put(TAR, new Cli.Tar().file("j-t-f/sub/x.txt", "x")
-                .file("j-t-f/SHA256SUMS.txt", sums(Map.of("sub/x.txt", "x"))).bytes());
+        bodies.put(TAR, new Cli.Tar().file("j-t-f/sub/deeper/x.txt", "x")
+                .file("j-t-f/SHA256SUMS.txt", sums(Map.of("sub/deeper/x.txt", "x"))).bytes());
         // the target folder is not empty: the CLI looks for a previous run first
-        bodies.put("/branches/b/t/j/f.sha256", sums(Map.of("sub/x.txt", "x")).getBytes(StandardCharsets.UTF_8));
+        bodies.put("/branches/b/t/j/f.sha256", sums(Map.of("sub/deeper/x.txt", "x")).getBytes(StandardCharsets.UTF_8));
         Cli.Result r = download().exit(1);
         assertTrue(r.err().contains("refusing") && r.err().contains("outside"), r.all());
         try (var s = Files.list(elsewhere)) {
             assertEquals(0, s.count(), r.all());
         }
         // the same when the file seems to be there already (file by file resumption)
-        Files.writeString(elsewhere.resolve("x.txt"), "old");
+        Files.createDirectories(elsewhere.resolve("deeper"));
+        Files.writeString(elsewhere.resolve("deeper/x.txt"), "old");
         r = download().exit(1);
         assertTrue(r.err().contains("refusing") && r.err().contains("outside"), r.all());
-        assertEquals("old", Files.readString(elsewhere.resolve("x.txt")));
-        try (var s = Files.list(elsewhere)) {
-            assertEquals(1, s.count(), r.all());
+        assertEquals("old", Files.readString(elsewhere.resolve("deeper/x.txt")));
+        try (var s = Files.walk(elsewhere)) {
+            assertEquals(3, s.count(), r.all());
         }
     }
 

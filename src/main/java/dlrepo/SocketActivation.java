@@ -49,7 +49,14 @@ final class SocketActivation {
         }
         Channel stdin = System.inheritedChannel();
         if (stdin instanceof ServerSocketChannel ssc) {
-            return Optional.of(new Inherited(ssc, "standard input"));
+            // Undertow's stop() closes the channels of its worker, this one included, and
+            // closing the JDK's inherited channel points fds 0-2 at /dev/null: the last log
+            // lines ("stopped") would be lost. A channel of our own on fd 0 only closes fd 0.
+            try {
+                return Optional.of(new Inherited(fromFd(0), "standard input"));
+            } catch (IOException e) {
+                return Optional.of(new Inherited(ssc, "standard input"));
+            }
         }
         if (stdin != null) {
             throw new IOException("standard input is a " + stdin.getClass().getSimpleName()

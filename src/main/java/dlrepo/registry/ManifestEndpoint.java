@@ -27,6 +27,8 @@ import java.util.Set;
 final class ManifestEndpoint {
     static final HttpString CONTENT_DIGEST = new HttpString("Docker-Content-Digest");
     private static final int MAX_MANIFEST = 4 << 20;
+    /** A tag of the distribution specification. */
+    private static final java.util.regex.Pattern TAG = java.util.regex.Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]{0,127}");
 
     private final Storage storage;
 
@@ -117,6 +119,9 @@ final class ManifestEndpoint {
         } else {
             String tag;
             try {
+                if (!TAG.matcher(ref).matches()) {
+                    throw RepoException.badRequest("Invalid tag '" + ref + "': a tag is [A-Za-z0-9_][A-Za-z0-9._-]{0,127}");
+                }
                 tag = Names.checkCanonical("tag", ref);
             } catch (RepoException e) {
                 throw RegistryError.of(400, "TAG_INVALID", e.getMessage());

@@ -53,6 +53,40 @@ class ExamplesTest {
         }
     }
 
+    /** The "More lines" of dlrepo-acls(5), one group each. */
+    @Test
+    void manPageLines() throws Exception {
+        try (AuthSupport.Setup setup = new AuthSupport.Setup()) {
+            setup.user("admin", "pw", "admin").acl("admin", "rw /**")
+                    .user("a", "pw", "a").acl("a", "r /** !/branches/sandbox/**")
+                    .user("b", "pw", "b").acl("b", "ra ~/branches/rel-[0-9.]+/")
+                    .user("c", "pw", "c").acl("c", "rd /branches/*/20??-??-??*/**")
+                    .user("d", "pw", "d").acl("d", "ra /branches/main/*/build-*/**");
+            try (TestServer s = setup.start()) {
+                Caller admin = Caller.basic(s, "admin", "pw");
+                admin.uploadFinalized("/branches/sandbox/t/j/f/x", "x");
+                admin.uploadFinalized("/branches/main/2026-11-25-abc/j/f/x", "x");
+                admin.uploadFinalized("/branches/main/v1/j/f/x", "x");
+                Caller a = Caller.basic(s, "a", "pw");
+                assertStatus(200, a.get("/branches/main/"));
+                assertStatus(403, a.get("/branches/sandbox/t/j/f/x"));
+                Caller b = Caller.basic(s, "b", "pw");
+                assertStatus(201, b.upload("/branches/rel-2.3/t/j/f/x", "x"));
+                assertStatus(201, b.upload("/branches/rel-1/t/j/f/x", "x"));
+                assertStatus(403, b.upload("/branches/release/t/j/f/x", "x"));
+                assertStatus(403, b.upload("/branches/main/t/j/f/x", "x"));
+                Caller c = Caller.basic(s, "c", "pw");
+                assertStatus(403, c.send("DELETE", "/branches/main/v1/"));
+                assertStatus(403, c.upload("/branches/main/2026-11-25-abc/j/f/y", "y"));
+                assertStatus(200, c.send("DELETE", "/branches/main/2026-11-25-abc/"));
+                Caller d = Caller.basic(s, "d", "pw");
+                assertStatus(201, d.upload("/branches/main/v2/build-arm64/deb/x.deb", "x"));
+                assertStatus(403, d.upload("/branches/main/v2/test-arm64/deb/x.deb", "x"));
+                assertStatus(403, d.upload("/branches/other/v2/build-arm64/deb/x.deb", "x"));
+            }
+        }
+    }
+
     @Test
     void readOnlyMirror() throws Exception {
         try (AuthSupport.Setup setup = new AuthSupport.Setup()) {

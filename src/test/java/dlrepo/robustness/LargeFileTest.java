@@ -205,19 +205,6 @@ class LargeFileTest {
     }
 
     @Test
-    void secondUploadOfTheSameContentIsDeduplicated() throws Exception {
-        // streamed again (the server cannot know it is a duplicate before the end), then dropped
-        String path = "/branches/big/t/j2/iso/copy.bin";
-        String r = rawUpload(path);
-        assertTrue(r.startsWith("HTTP/1.1 201"), r);
-        Path blob = Robust.blob(root, expectedHex);
-        assertEquals(Robust.inode(blob), Robust.inode(root.resolve(path.substring(1))));
-        assertTrue(Robust.nlink(blob) >= 3);
-        assertEquals(1, Robust.blobFiles(root).size());
-        assertEquals(List.of(), Robust.list(root.resolve(".uploads")));
-    }
-
-    @Test
     void memoryStayedSmall() throws Exception {
         // peak resident memory of the daemon, for the record and as a loose guard (the JVM
         // itself needs ~100 MiB; a buffered 1 GiB body would be far above)

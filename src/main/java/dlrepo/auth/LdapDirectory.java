@@ -39,6 +39,10 @@ final class LdapDirectory implements AutoCloseable {
         }
     }
 
+    /** Bind results that refuse the login (beside INVALID_CREDENTIALS): 401, not 503. */
+    private static final Set<ResultCode> REFUSED = Set.of(ResultCode.INAPPROPRIATE_AUTHENTICATION,
+            ResultCode.UNWILLING_TO_PERFORM, ResultCode.CONSTRAINT_VIOLATION, ResultCode.INSUFFICIENT_ACCESS_RIGHTS);
+
     private final Config.Ldap config;
     private final LDAPConnectionPool pool;
 
@@ -82,6 +86,11 @@ final class LdapDirectory implements AutoCloseable {
                     pool.bindAndRevertAuthentication(dn, password);
                 } catch (LDAPException e) {
                     if (e.getResultCode() == ResultCode.INVALID_CREDENTIALS) {
+                        return null;
+                    }
+                    if (REFUSED.contains(e.getResultCode())) {
+                        // the server answered: a refusal (locked, inactivated...), not an outage
+                        LOG.warn("LDAP: bind as {} refused: {} {}", dn, e.getResultCode(), e.getDiagnosticMessage());
                         return null;
                     }
                     throw e;

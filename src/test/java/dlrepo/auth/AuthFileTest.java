@@ -158,6 +158,30 @@ class AuthFileTest {
     }
 
     @Test
+    void changesTakeEffectOnReloadOnly() throws Exception {
+        try (AuthSupport.Setup setup = new AuthSupport.Setup()) {
+            setup.user("alice", "old-pw", "readers").acl("readers", "r /**");
+            try (TestServer s = setup.start()) {
+                assertStatus(200, Caller.basic(s, "alice", "old-pw").get("/branches/"));
+                // a new password, a new user, without SIGHUP: the old login still works
+                setup.authFileText("alice:new-pw:readers\nbob:bob-pw:readers\n");
+                assertStatus(200, Caller.basic(s, "alice", "old-pw").get("/branches/"));
+                assertEquals(401, Caller.basic(s, "alice", "new-pw").status("GET", "/branches/"));
+                assertEquals(401, Caller.basic(s, "bob", "bob-pw").status("GET", "/branches/"));
+                // what SIGHUP runs
+                s.daemon().reloadAuth();
+                assertEquals(401, Caller.basic(s, "alice", "old-pw").status("GET", "/branches/"));
+                assertStatus(200, Caller.basic(s, "alice", "new-pw").get("/branches/"));
+                assertStatus(200, Caller.basic(s, "bob", "bob-pw").get("/branches/"));
+                // the file removed: a reload leaves nobody (logged)
+                java.nio.file.Files.delete(setup.authFile);
+                s.daemon().reloadAuth();
+                assertEquals(401, Caller.basic(s, "bob", "bob-pw").status("GET", "/branches/"));
+            }
+        }
+    }
+
+    @Test
     void ignorePasswordsChecksLoginsOnly() throws Exception {
         try (AuthSupport.Setup setup = new AuthSupport.Setup()) {
             setup.user("alice", "{SHA256}" + sha256b64("real"), "readers")

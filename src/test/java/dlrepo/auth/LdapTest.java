@@ -34,7 +34,9 @@ class LdapTest {
         String star = dir.person("st*r", "star-pw");
         String paren = dir.person("x)(uid=*", "paren-pw");
         String robot = dir.person("robots", "robot", "robot-pw");
-        dir.group("dev", aliceDn, twin1, twin2, star, paren);
+        String nopw = dir.personWithoutPassword("nopw");
+        String locked = dir.person("locked", "locked-pw");
+        dir.group("dev", aliceDn, twin1, twin2, star, paren, nopw, locked);
         dir.group("ci", bob, robot);
         dir.group("ops", aliceDn);
         dir.posixGroup("unix-dev", 1000, "bob", "st*r");
@@ -95,6 +97,8 @@ class LdapTest {
                     new String[] {"alice", ""},             // empty password: no unauthenticated bind
                     new String[] {"alice", "ALICE-PW"},
                     new String[] {"carol", "carol-pw"},     // found, right password, no group
+                    new String[] {"nopw", "x"},             // an entry without a password
+                    new String[] {"locked", "locked-pw"},   // the server refuses the bind (inactivated)
                     new String[] {"fileuser", "filepw"})) { // the auth file is not used
                 var r = Caller.basic(s, c[0], c[1]).get("/branches/");
                 assertEquals(401, r.statusCode(), () -> c[0] + "/" + c[1] + ": " + r.body());

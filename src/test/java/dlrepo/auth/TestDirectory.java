@@ -28,6 +28,18 @@ final class TestDirectory implements AutoCloseable {
                 port, null));
         // no schema checking: posixGroup (RFC 2307) is not in the built-in schema
         cfg.setSchema(null);
+        // a bind as uid=locked is refused the way 389 DS / FreeIPA refuse an inactivated account
+        cfg.addInMemoryOperationInterceptor(new com.unboundid.ldap.listener.interceptor.InMemoryOperationInterceptor() {
+            @Override
+            public void processSimpleBindRequest(
+                    com.unboundid.ldap.listener.interceptor.InMemoryInterceptedSimpleBindRequest request)
+                    throws LDAPException {
+                if (request.getRequest().getBindDN().startsWith("uid=locked,")) {
+                    throw new LDAPException(com.unboundid.ldap.sdk.ResultCode.UNWILLING_TO_PERFORM,
+                            "Account inactivated. Contact system administrator.");
+                }
+            }
+        });
         server = new InMemoryDirectoryServer(cfg);
         server.add("dn: " + BASE, "objectClass: top", "objectClass: domain", "dc: example");
         server.add("dn: ou=people," + BASE, "objectClass: top", "objectClass: organizationalUnit", "ou: people");
@@ -49,6 +61,14 @@ final class TestDirectory implements AutoCloseable {
         String dn = new com.unboundid.ldap.sdk.RDN("uid", uid) + ",ou=" + ou + "," + BASE;
         server.add("dn: " + dn, "objectClass: top", "objectClass: person", "objectClass: organizationalPerson",
                 "objectClass: inetOrgPerson", "uid: " + uid, "cn: " + uid, "sn: " + uid, "userPassword: " + password);
+        return dn;
+    }
+
+    /** A person without any userPassword attribute. */
+    String personWithoutPassword(String uid) throws Exception {
+        String dn = new com.unboundid.ldap.sdk.RDN("uid", uid) + ",ou=people," + BASE;
+        server.add("dn: " + dn, "objectClass: top", "objectClass: person", "objectClass: organizationalPerson",
+                "objectClass: inetOrgPerson", "uid: " + uid, "cn: " + uid, "sn: " + uid);
         return dn;
     }
 

@@ -187,6 +187,10 @@ public final class AuthService implements Access, AutoCloseable {
             if (op != Operation.READ || path.equals("/v2/") || path.equals("/v2")) {
                 throw unauthorized("Authentication required");
             }
+        } else if (op == Operation.READ && (path.equals("/v2/") || path.equals("/v2") || path.equals("/v2/_catalog"))) {
+            // the registry's base (what `docker login` checks) and its catalog, which only lists
+            // the images the caller may read, are open to every authenticated caller
+            return;
         }
         if (!rules.acls().allows(id, op, path)) {
             if (id.isAnonymous()) {

@@ -57,7 +57,8 @@ public final class FileSender {
             return;
         }
         if (xSendfileHeader.isPresent()) {
-            h.put(new HttpString(xSendfileHeader.get()), file.toAbsolutePath().toString());
+            h.put(new HttpString(xSendfileHeader.get()),
+                    sendfileValue(xSendfileHeader.get(), file.toAbsolutePath().toString()));
             ex.setStatusCode(200);
             ex.setResponseContentLength(0);
             return;
@@ -80,6 +81,30 @@ public final class FileSender {
             sink.transfer(ch, start, length);
             sink.finish();
         }
+    }
+
+    /**
+     * The path as the reverse proxy reads it. nginx takes X-Accel-Redirect as a URI: it
+     * decodes %XX and cuts at '?', so every byte of the UTF-8 path but unreserved ones and
+     * '/' is percent-encoded. Other headers (X-Sendfile) carry the path's UTF-8 bytes as
+     * they are (a header value goes out one byte per char).
+     */
+    static String sendfileValue(String header, String path) {
+        byte[] utf8 = path.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (!header.equalsIgnoreCase("X-Accel-Redirect")) {
+            return new String(utf8, java.nio.charset.StandardCharsets.ISO_8859_1);
+        }
+        StringBuilder sb = new StringBuilder(utf8.length + 16);
+        for (byte b : utf8) {
+            int c = b & 0xff;
+            if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || "/-._~".indexOf(c) >= 0) {
+                sb.append((char) c);
+            } else {
+                sb.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+                        .append(Character.toUpperCase(Character.forDigit(c & 15, 16)));
+            }
+        }
+        return sb.toString();
     }
 
     private static boolean matches(String ifNoneMatch, String etag) {

@@ -110,7 +110,10 @@ public final class AuthService implements Access, AutoCloseable {
             throw unauthorized(groups == null ? "Invalid credentials" : "User has no group");
         }
         Identity id = new Identity(credentials[0], groups);
-        cache.put(key, id);
+        if (config.cacheSize() > 0 && config.cacheTtl() > 0) {
+            // Caffeine evicts asynchronously: a size of 0 would still serve an entry for a while
+            cache.put(key, id);
+        }
         return id;
     }
 

@@ -31,6 +31,7 @@ public record Config(
         boolean fsync,
         int workerThreads,
         int ioThreads,
+        long ioTimeout,
         long shutdownTimeout,
         Auth auth,
         Map<String, String> env) {
@@ -96,9 +97,22 @@ public record Config(
             }
         });
         String root = r.string("DLREPO_ROOT_DIR", DEFAULT_ROOT);
+        String address = r.string("DLREPO_LISTEN_ADDRESS", "127.0.0.1");
+        try {
+            java.net.InetAddress.getByName(address);
+        } catch (java.net.UnknownHostException e) {
+            throw new ConfigException("DLREPO_LISTEN_ADDRESS", address, "not an address or a known host name");
+        }
+        r.bool("DLREPO_LATEST_RELEASES", true);
+        r.bool("DLREPO_LATEST_RELEASES_USER", true);
+        r.optional("DLREPO_TEMPLATES_DIR").ifPresent(d -> {
+            if (!java.nio.file.Files.isDirectory(Path.of(d))) {
+                throw new ConfigException("DLREPO_TEMPLATES_DIR", d, "not a readable folder");
+            }
+        });
         return new Config(
                 Path.of(root).toAbsolutePath().normalize(),
-                r.string("DLREPO_LISTEN_ADDRESS", "127.0.0.1"),
+                address,
                 (int) r.number("DLREPO_LISTEN_PORT", 1337, 0, 65535),
                 level,
                 output,
@@ -122,6 +136,7 @@ public record Config(
                 r.bool("DLREPO_FSYNC", true),
                 (int) r.number("DLREPO_WORKER_THREADS", 64, 2, 4096),
                 (int) r.number("DLREPO_IO_THREADS", Math.max(2, Runtime.getRuntime().availableProcessors()), 1, 256),
+                r.number("DLREPO_IO_TIMEOUT", 300, 0, 86400),
                 r.number("DLREPO_SHUTDOWN_TIMEOUT", 30, 0, 86400),
                 auth(r),
                 Map.copyOf(env));

@@ -35,6 +35,7 @@ import dlrepo.publish.Publisher;
 import dlrepo.registry.RegistryHandler;
 import io.undertow.Handlers;
 import io.undertow.Undertow;
+import io.undertow.UndertowOptions;
 import io.undertow.server.DefaultByteBufferPool;
 import io.undertow.server.protocol.http.HttpOpenListener;
 import java.nio.channels.ServerSocketChannel;
@@ -90,7 +91,11 @@ public final class Daemon implements AutoCloseable {
     }
 
     public void start() throws IOException {
-        rootLock = RootLock.acquire(config.rootDir());
+        try {
+            rootLock = RootLock.acquire(config.rootDir());
+        } catch (java.nio.file.FileSystemException e) {
+            throw new IOException("DLREPO_ROOT_DIR=" + config.rootDir() + ": " + e.getMessage(), e);
+        }
         Storage storage = new Storage(config.rootDir(), config.fsync(), config.chunkSize(),
                 config.internalFormatFilter(),
                 new PostProcessor(config.postProcessCmd(), config.postProcessFilter(), config.postProcessTimeout()),
@@ -145,12 +150,23 @@ public final class Daemon implements AutoCloseable {
         Undertow.Builder builder = Undertow.builder()
                 .setIoThreads(config.ioThreads())
                 .setWorkerThreads(config.workerThreads())
+                .setSocketOption(Options.READ_TIMEOUT, ioTimeoutMillis())
+                .setSocketOption(Options.WRITE_TIMEOUT, ioTimeoutMillis())
+                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, config.ioTimeout() > 0 ? ioTimeoutMillis() : -1)
                 .setHandler(Handlers.httpContinueRead(graceful));
         if (inherited.isEmpty()) {
             builder.addHttpListener(config.listenPort(), config.listenAddress());
         }
         server = builder.build();
-        server.start();
+        try {
+            server.start();
+        } catch (RuntimeException e) {
+            if (e.getCause() instanceof java.net.BindException b) {
+                throw new IOException("cannot listen on DLREPO_LISTEN_ADDRESS:DLREPO_LISTEN_PORT "
+                        + config.listenAddress() + ":" + config.listenPort() + ": " + b.getMessage(), b);
+            }
+            throw e;
+        }
         if (inherited.isPresent()) {
             listenOn(inherited.get().channel(), Handlers.httpContinueRead(graceful));
             LOG.info("serving {} on the socket from systemd ({}): {}", config.rootDir(), inherited.get().how(),
@@ -173,11 +189,21 @@ public final class Daemon implements AutoCloseable {
         OptionMap socketOptions = OptionMap.builder()
                 .set(Options.TCP_NODELAY, true)
                 .set(Options.REUSE_ADDRESSES, true)
+                .set(Options.READ_TIMEOUT, ioTimeoutMillis())
+                .set(Options.WRITE_TIMEOUT, ioTimeoutMillis())
                 .getMap();
         inheritedChannel = channel;
         accepting = InheritedServerChannel.wrap(server.getWorker(), channel, socketOptions,
                 ChannelListeners.openListenerAdapter(open));
         accepting.resumeAccepts();
+    }
+
+    /**
+     * A client stalled mid-body (or not reading a download) holds a worker thread: such a
+     * connection is closed after {@code DLREPO_IO_TIMEOUT} seconds without progress (0: never).
+     */
+    private int ioTimeoutMillis() {
+        return (int) Math.min(Integer.MAX_VALUE, config.ioTimeout() * 1000);
     }
 
     public int port() {

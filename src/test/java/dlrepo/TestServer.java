@@ -133,7 +133,7 @@ public final class TestServer implements AutoCloseable {
             throw new AssertionError("upload " + path + ": " + r.statusCode() + " " + r.body());
         }
         String[] p = path.split("/");
-        String format = String.join("/", java.util.Arrays.copyOfRange(p, 0, 7)) + "/";
+        String format = String.join("/", java.util.Arrays.copyOfRange(p, 0, 6)) + "/";
         HttpResponse<String> f = send(request(format).method("PATCH", HttpRequest.BodyPublishers.noBody()).build());
         if (f.statusCode() != 200) {
             throw new AssertionError("finalize " + format + ": " + f.statusCode() + " " + f.body());

@@ -195,6 +195,8 @@ public final class ArtifactFormat {
                 }
                 job.create();
                 disk.createDirectories(path);
+                // dirty until done: a crash in between is repaired at start-up (recover)
+                disk.setFlag(path.resolve(".dirty"), true);
                 for (String rel : before.keySet()) {
                     if (!files.containsKey(rel)) {
                         Files.deleteIfExists(path.resolve(rel));
@@ -411,7 +413,7 @@ public final class ArtifactFormat {
      * Returns the number of repairs.
      */
     int recover() throws IOException {
-        if (name.equals(CONTAINER) || !exists() || !isDirty()) {
+        if (!exists() || !isDirty()) {
             return 0;
         }
         int repairs = 0;

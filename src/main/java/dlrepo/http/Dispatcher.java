@@ -142,6 +142,9 @@ public final class Dispatcher implements HttpHandler {
     }
 
     private static boolean isClientAbort(Throwable t) {
+        if (t instanceof org.xnio.channels.ReadTimeoutException || t instanceof org.xnio.channels.WriteTimeoutException) {
+            return true;
+        }
         String m = t.getMessage();
         return m != null && (m.contains("UT000128") || m.contains("Connection reset") || m.contains("Broken pipe")
                 || m.contains("UT000036"));

@@ -1,0 +1,58 @@
+package dlrepo.robustness;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dlrepo.TestServer;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Clients that stall mid-body do not keep worker threads (and the server) forever. */
+class IoTimeoutTest {
+    @Test
+    void stalledUploadsAreCutAfterTheIoTimeout() throws Exception {
+        try (TestServer s = TestServer.start(Map.of("DLREPO_IO_TIMEOUT", "2", "DLREPO_WORKER_THREADS", "2"))) {
+            List<Socket> stalled = new ArrayList<>();
+            try {
+                for (int i = 0; i < 3; i++) {
+                    Socket sock = new Socket("127.0.0.1", s.port());
+                    OutputStream out = sock.getOutputStream();
+                    out.write(("PUT /branches/b/t/j/f/stalled" + i + " HTTP/1.1\r\nHost: x\r\nDigest: sha256:"
+                            + "0".repeat(64) + "\r\nContent-Length: 1000000\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                    out.write(new byte[1000]);
+                    out.flush();
+                    stalled.add(sock);
+                }
+                Thread.sleep(500);
+                long t0 = System.nanoTime();
+                var r = s.send(s.request("/branches/").timeout(java.time.Duration.ofSeconds(20)).GET().build());
+                long seconds = (System.nanoTime() - t0) / 1_000_000_000L;
+                assertEquals(200, r.statusCode());
+                assertTrue(seconds < 15, "served once the stalled uploads timed out");
+                long deadline = System.currentTimeMillis() + 10_000;
+                while (System.currentTimeMillis() < deadline) {
+                    try (var files = Files.list(s.root().resolve(".uploads"))) {
+                        if (files.findAny().isEmpty()) {
+                            break;
+                        }
+                    }
+                    Thread.sleep(100);
+                }
+                try (var files = Files.list(s.root().resolve(".uploads"))) {
+                    assertEquals(0, files.count(), "the cut uploads left nothing behind");
+                }
+                assertTrue(Files.notExists(s.root().resolve("branches/b")));
+            } finally {
+                for (Socket sock : stalled) {
+                    sock.close();
+                }
+            }
+        }
+    }
+}

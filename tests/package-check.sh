@@ -2,7 +2,7 @@
 # shellcheck disable=SC2016 # the sh -c scripts get their arguments as $1...
 # tests/package-check.sh: build the Debian package (make deb), check what it
 # holds, install it, run the installed daemon the way dlrepo.service does
-# (as the dlrepo user, /etc/default/dlrepo, the socket on standard input),
+# (as the dlrepo user, /etc/default/dlrepo, the socket as fd 3),
 # render its man pages, check the units, then remove and purge it.
 #
 # Run as root on Debian 12, after "make check" (.ci/run does). It refuses to
@@ -127,7 +127,16 @@ envfile=$(sed -n 's/^EnvironmentFile=-\{0,1\}//p' $unit)
 listen=$(sed -n 's/^ListenStream=//p' $socket)
 check "the service reads /etc/default/dlrepo" test "$envfile" = /etc/default/dlrepo
 check "the socket listens on 127.0.0.1:1337" test "$listen" = 127.0.0.1:1337
-check "the service gets the socket on standard input" grep -qx StandardInput=socket $unit
+# fd 3 (LISTEN_FDS): with StandardInput=socket, "systemctl reload" makes the socket
+# blocking and the next stop hangs (see dlrepo.service)
+check "the service gets the socket as fd 3, not on standard input" sh -c '! grep -qx StandardInput=socket "$1"' - $unit
+if grep -qx StandardInput=socket $unit; then
+	inetd=--inetd
+	how="(standard input)"
+else
+	inetd=
+	how="(LISTEN_FDS (fd 3))"
+fi
 # the unit's address, on a free port (1337 may be taken on a developer's machine)
 host=${listen%:*}
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -160,7 +169,7 @@ set -- "$@" -E DLREPO_ROOT_DIR=/var/lib/dlrepo -E DLREPO_LOG_LEVEL=INFO
 # once systemd-socket-activate and the launcher have exec'ed it.
 # shellcheck disable=SC2086 # ExecStart= is split into words, as systemd does
 setpriv --reuid="$user" --regid="$group" --init-groups \
-	systemd-socket-activate --inetd -l "$host:$port" "$@" $execstart \
+	systemd-socket-activate $inetd -l "$host:$port" "$@" $execstart \
 	>/dev/null 2>"$work/daemon.log" &
 daemon=$!
 i=0
@@ -174,8 +183,8 @@ check "GET /branches/ (anonymous) is 200" test "$code" = 200
 check "the daemon runs as $user" sh -c '[ "$(stat -c %U /proc/$1)" = "$2" ]' - "$daemon" "$user"
 check "the daemon is the JVM started by $execstart" sh -c 'tr "\0" " " </proc/$1/cmdline | grep -q "java .*-jar /usr/share/dlrepo/dlrepo.jar"' - "$daemon"
 check "the JVM mapped the class-data sharing archive" grep -q '/var/cache/dlrepo/dlrepo-.*\.jsa' /proc/$daemon/maps
-check "the log names the socket from systemd on standard input" \
-	grep -q "serving /var/lib/dlrepo on the socket from systemd (standard input)" "$work/daemon.log"
+check "the log names the socket from systemd $how" \
+	grep -qF "serving /var/lib/dlrepo on the socket from systemd $how" "$work/daemon.log"
 check "the daemon did not bind a port itself" sh -c '! grep -q " on http://" "$1"' - "$work/daemon.log"
 check "the log is in syslog form (not a terminal)" grep -q '^<6>' "$work/daemon.log"
 

@@ -23,52 +23,37 @@ import org.slf4j.LoggerFactory;
  * files with their digests; {@code .dirty} exists from the first upload until the format
  * is finalized.
  */
-public final class ArtifactFormat {
+public final class ArtifactFormat extends Level {
     private static final Logger LOG = LoggerFactory.getLogger(ArtifactFormat.class);
     /** The format the container registry writes. */
     public static final String CONTAINER = "container";
 
     private final Job job;
-    private final String name;
-    private final Path path;
 
     ArtifactFormat(Job job, String name) {
+        super(name, job.path().resolve(name));
         this.job = job;
-        this.name = name;
-        this.path = job.path().resolve(name);
     }
 
     public Job job() {
         return job;
     }
 
-    public String name() {
-        return name;
-    }
-
-    public Path path() {
-        return path;
-    }
-
-    public boolean exists() {
-        return Files.isDirectory(path);
-    }
-
     public boolean isInternal() {
-        return storage().isInternalFormat(name);
+        return storage().isInternalFormat(name());
     }
 
     public boolean isDirty() {
-        return Disk.flag(path.resolve(".dirty"));
+        return Disk.flag(path().resolve(".dirty"));
     }
 
     public SortedMap<String, Digest> digests() throws IOException {
         SortedMap<String, Digest> map = new TreeMap<>();
-        for (Map.Entry<String, String> e : JsonFiles.readStrings(path.resolve(".digests")).entrySet()) {
+        for (Map.Entry<String, String> e : JsonFiles.readStrings(path().resolve(".digests")).entrySet()) {
             try {
                 map.put(e.getKey(), Digest.parse(e.getValue()));
             } catch (RepoException ex) {
-                LOG.warn("{}: ignoring bad digest of {}", path.resolve(".digests"), e.getKey());
+                LOG.warn("{}: ignoring bad digest of {}", path().resolve(".digests"), e.getKey());
             }
         }
         return map;
@@ -76,7 +61,7 @@ public final class ArtifactFormat {
 
     /** The digest of the {@code .digests} file itself: what the job digest records. */
     Digest contentDigest() throws IOException {
-        return Digest.of(Disk.readIfExists(path.resolve(".digests")).orElse(JsonFiles.serialize(Map.of())));
+        return Digest.of(Disk.readIfExists(path().resolve(".digests")).orElse(JsonFiles.serialize(Map.of())));
     }
 
     /** The relative paths of the files, sorted. */
@@ -87,9 +72,9 @@ public final class ArtifactFormat {
     /** Where {@code relPath} lives on disk (validated, always inside the format). */
     public Path file(String relPath) {
         Names.checkRelPath(relPath);
-        Path p = path.resolve(relPath).normalize();
-        if (!p.startsWith(path) || p.equals(path)) {
-            throw RepoException.badRequest("Invalid file path '" + relPath + "'");
+        Path p = path().resolve(relPath).normalize();
+        if (!p.startsWith(path()) || p.equals(path())) {
+            throw RepoException.badRequest("Invalid file path() '" + relPath + "'");
         }
         return p;
     }
@@ -99,7 +84,7 @@ public final class ArtifactFormat {
      * internal) and the container format (written by the registry and the publisher only).
      */
     public void checkWritable(boolean allowContainer) {
-        if (name.equals(CONTAINER) && !allowContainer) {
+        if (name().equals(CONTAINER) && !allowContainer) {
             throw RepoException.badRequest("The container format is written through the registry (/v2/)");
         }
         if (job.isLocked() && !isInternal()) {
@@ -140,8 +125,8 @@ public final class ArtifactFormat {
                     quota.get().check(delta);
                 }
                 job.create();
-                disk.createDirectories(path);
-                disk.setFlag(path.resolve(".dirty"), true);
+                disk.createDirectories(path());
+                disk.setFlag(path().resolve(".dirty"), true);
                 prepareParent(target);
                 linker.link(target);
                 SortedMap<String, Digest> digests = digests();
@@ -165,7 +150,7 @@ public final class ArtifactFormat {
     }
 
     /**
-     * Makes the format hold exactly {@code files} (relative path to the digest of an
+     * Makes the format hold exactly {@code files} (relative path() to the digest of an
      * existing blob), finalized, in one step under the format's lock: new files linked,
      * others removed, {@code .digests} rewritten, then {@code andThen} runs. For contents
      * written as a whole, such as a container image.
@@ -188,18 +173,18 @@ public final class ArtifactFormat {
                     delta += blobs.size(d).orElseThrow(() -> RepoException.notFound("Blob " + d + " not found"));
                 }
                 for (String rel : before.keySet()) {
-                    delta -= sizeIfFile(path.resolve(rel));
+                    delta -= sizeIfFile(path().resolve(rel));
                 }
                 if (quota.isPresent()) {
                     quota.get().check(delta);
                 }
                 job.create();
-                disk.createDirectories(path);
+                disk.createDirectories(path());
                 // dirty until done: a crash in between is repaired at start-up (recover)
-                disk.setFlag(path.resolve(".dirty"), true);
+                disk.setFlag(path().resolve(".dirty"), true);
                 for (String rel : before.keySet()) {
                     if (!files.containsKey(rel)) {
-                        Files.deleteIfExists(path.resolve(rel));
+                        Files.deleteIfExists(path().resolve(rel));
                     }
                 }
                 for (Map.Entry<String, Digest> e : files.entrySet()) {
@@ -211,7 +196,7 @@ public final class ArtifactFormat {
                 }
                 writeDigests(new TreeMap<>(files));
                 andThen.run();
-                disk.setFlag(path.resolve(".dirty"), false);
+                disk.setFlag(path().resolve(".dirty"), false);
                 if (quota.isPresent()) {
                     quota.get().add(delta);
                 }
@@ -242,17 +227,17 @@ public final class ArtifactFormat {
         try {
             storage().disk().createDirectories(target.getParent());
         } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.NotDirectoryException e) {
-            throw RepoException.badRequest("A file is in the way of " + path.relativize(target));
+            throw RepoException.badRequest("A file is in the way of " + path().relativize(target));
         }
         if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
-            throw RepoException.badRequest(path.relativize(target) + " is a folder");
+            throw RepoException.badRequest(path().relativize(target) + " is a folder");
         }
     }
 
     private void writeDigests(SortedMap<String, Digest> digests) throws IOException {
         Map<String, String> out = new TreeMap<>();
         digests.forEach((k, v) -> out.put(k, v.toString()));
-        storage().disk().writeAtomically(path.resolve(".digests"), JsonFiles.serialize(out));
+        storage().disk().writeAtomically(path().resolve(".digests"), JsonFiles.serialize(out));
     }
 
     /**
@@ -263,7 +248,7 @@ public final class ArtifactFormat {
     public void finalizeFormat() throws IOException {
         try (TreeLocks.Lease l = lock(true)) {
             if (!exists()) {
-                throw RepoException.notFound("Format " + name + " not found");
+                throw RepoException.notFound("Format " + name() + " not found");
             }
             if (!isDirty()) {
                 return;
@@ -272,7 +257,7 @@ public final class ArtifactFormat {
             if (storage().postProcessor().appliesTo(digests.keySet())) {
                 postProcess(digests);
             }
-            storage().disk().setFlag(path.resolve(".dirty"), false);
+            storage().disk().setFlag(path().resolve(".dirty"), false);
         }
     }
 
@@ -287,9 +272,9 @@ public final class ArtifactFormat {
             for (String rel : before.keySet()) {
                 Path dst = work.resolve(rel);
                 Files.createDirectories(dst.getParent());
-                Files.copy(path.resolve(rel), dst);
+                Files.copy(path().resolve(rel), dst);
             }
-            storage().postProcessor().run(work, log, path);
+            storage().postProcessor().run(work, log, path());
             SortedMap<String, Path> after = collect(work);
             Optional<Quota> quota = repository().quota();
             quota.ifPresent(q -> q.lock().lock());
@@ -299,7 +284,7 @@ public final class ArtifactFormat {
                     delta += Files.size(p);
                 }
                 for (String rel : before.keySet()) {
-                    delta -= sizeIfFile(path.resolve(rel));
+                    delta -= sizeIfFile(path().resolve(rel));
                 }
                 if (quota.isPresent()) {
                     quota.get().check(delta);
@@ -323,7 +308,7 @@ public final class ArtifactFormat {
         SortedMap<String, Digest> digests = new TreeMap<>();
         for (String rel : before.keySet()) {
             if (!after.containsKey(rel)) {
-                Files.deleteIfExists(path.resolve(rel));
+                Files.deleteIfExists(path().resolve(rel));
             }
         }
         for (Map.Entry<String, Path> e : after.entrySet()) {
@@ -338,7 +323,7 @@ public final class ArtifactFormat {
         writeDigests(digests);
     }
 
-    /** The regular files the command left, by relative path; others are skipped. */
+    /** The regular files the command left, by relative path(); others are skipped. */
     private SortedMap<String, Path> collect(Path work) throws IOException {
         SortedMap<String, Path> files = new TreeMap<>();
         Files.walkFileTree(work, new SimpleFileVisitor<>() {
@@ -346,14 +331,14 @@ public final class ArtifactFormat {
             public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
                 String rel = work.relativize(file).toString();
                 if (!attrs.isRegularFile()) {
-                    LOG.warn("post-process of {}: ignoring {} (not a regular file)", path, rel);
+                    LOG.warn("post-process of {}: ignoring {} (not a regular file)", path(), rel);
                     return FileVisitResult.CONTINUE;
                 }
                 try {
                     Names.checkRelPath(rel);
                     files.put(rel, file);
                 } catch (RepoException e) {
-                    LOG.warn("post-process of {}: ignoring {}: {}", path, rel, e.getMessage());
+                    LOG.warn("post-process of {}: ignoring {}: {}", path(), rel, e.getMessage());
                 }
                 return FileVisitResult.CONTINUE;
             }
@@ -377,18 +362,18 @@ public final class ArtifactFormat {
     public void delete() throws IOException {
         try (TreeLocks.Lease l = lock(true)) {
             if (!exists()) {
-                throw RepoException.notFound("Format " + name + " not found");
+                throw RepoException.notFound("Format " + name() + " not found");
             }
             if (job.isLocked() && !isInternal()) {
                 throw RepoException.badRequest("Job is locked");
             }
             repository().products().unlinkFormat(this);
-            repository().remove(path);
+            repository().remove(path());
         }
     }
 
     TreeLocks.Lease lock(boolean exclusive) {
-        return job.tag().branch().repository().lock(path, exclusive);
+        return job.tag().branch().repository().lock(path(), exclusive);
     }
 
     private Storage storage() {
@@ -419,10 +404,10 @@ public final class ArtifactFormat {
         int repairs = 0;
         SortedMap<String, Path> visible = new TreeMap<>();
         List<Path> temporary = new ArrayList<>();
-        Files.walkFileTree(path, new SimpleFileVisitor<>() {
+        Files.walkFileTree(path(), new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
-                return dir.equals(path) || !dir.getFileName().toString().startsWith(".")
+                return dir.equals(path()) || !dir.getFileName().toString().startsWith(".")
                         ? FileVisitResult.CONTINUE : FileVisitResult.SKIP_SUBTREE;
             }
 
@@ -432,7 +417,7 @@ public final class ArtifactFormat {
                 if (TEMPORARY.matcher(n).matches()) {
                     temporary.add(file);
                 } else if (attrs.isRegularFile() && !n.startsWith(".")) {
-                    visible.put(path.relativize(file).toString(), file);
+                    visible.put(path().relativize(file).toString(), file);
                 }
                 return FileVisitResult.CONTINUE;
             }
@@ -446,9 +431,9 @@ public final class ArtifactFormat {
         BlobStore blobs = storage().blobs();
         for (Map.Entry<String, Path> e : visible.entrySet()) {
             if (!digests.containsKey(e.getKey())) {
-                LOG.warn("{}: removing {}, linked without its .digests entry (interrupted upload)", path, e.getKey());
+                LOG.warn("{}: removing {}, linked without its .digests entry (interrupted upload)", path(), e.getKey());
                 Files.delete(e.getValue());
-                for (Path dir = e.getValue().getParent(); !dir.equals(path); dir = dir.getParent()) {
+                for (Path dir = e.getValue().getParent(); !dir.equals(path()); dir = dir.getParent()) {
                     try {
                         Files.delete(dir);
                     } catch (java.nio.file.DirectoryNotEmptyException ex) {
@@ -465,7 +450,7 @@ public final class ArtifactFormat {
             try {
                 file = file(rel);
             } catch (RepoException ex) {
-                LOG.warn("{}: dropping invalid .digests entry {}", path, rel);
+                LOG.warn("{}: dropping invalid .digests entry {}", path(), rel);
                 digests.remove(rel);
                 changed = true;
                 repairs++;
@@ -484,10 +469,10 @@ public final class ArtifactFormat {
                     continue; // an older generation of the blob (link limit)
                 }
                 if (Files.exists(blob)) {
-                    LOG.warn("{}: {} does not hold {}, linking it again (interrupted replacement)", path, rel, d);
+                    LOG.warn("{}: {} does not hold {}, linking it again (interrupted replacement)", path(), rel, d);
                     blobs.link(d, file);
                 } else {
-                    LOG.warn("{}: {} does not hold {} and that blob is gone, keeping {}", path, rel, d, actual);
+                    LOG.warn("{}: {} does not hold {} and that blob is gone, keeping {}", path(), rel, d, actual);
                     digests.put(rel, actual);
                     changed = true;
                 }
@@ -496,9 +481,9 @@ public final class ArtifactFormat {
                 try {
                     prepareParent(file);
                     blobs.link(d, file);
-                    LOG.warn("{}: {} was missing, linked it again from its blob", path, rel);
+                    LOG.warn("{}: {} was missing, linked it again from its blob", path(), rel);
                 } catch (RepoException ex) {
-                    LOG.warn("{}: {} and its blob are missing, dropping its .digests entry", path, rel);
+                    LOG.warn("{}: {} and its blob are missing, dropping its .digests entry", path(), rel);
                     digests.remove(rel);
                     changed = true;
                 }

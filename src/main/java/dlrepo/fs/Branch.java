@@ -10,31 +10,16 @@ import java.util.Map;
 import java.util.Optional;
 
 /** {@code branches/<branch>/}: a line of development, its tags and its cleanup policy. */
-public final class Branch {
+public final class Branch extends Level {
     private final Repository repo;
-    private final String name;
-    private final Path path;
 
     Branch(Repository repo, String name) {
+        super(name, repo.branchesDir().resolve(name));
         this.repo = repo;
-        this.name = name;
-        this.path = repo.branchesDir().resolve(name);
     }
 
     public Repository repository() {
         return repo;
-    }
-
-    public String name() {
-        return name;
-    }
-
-    public Path path() {
-        return path;
-    }
-
-    public boolean exists() {
-        return Files.isDirectory(path);
     }
 
     public Tag tag(String tagName) {
@@ -42,11 +27,7 @@ public final class Branch {
     }
 
     public List<Tag> tags() throws IOException {
-        List<Tag> list = new ArrayList<>();
-        for (String n : Disk.subfolders(path)) {
-            list.add(new Tag(this, n));
-        }
-        return list;
+        return children(n -> new Tag(this, n));
     }
 
     /**
@@ -66,7 +47,7 @@ public final class Branch {
     }
 
     public CleanupPolicy cleanupPolicy() throws IOException {
-        Map<String, Object> raw = JsonFiles.readObject(path.resolve(".cleanup_policy"));
+        Map<String, Object> raw = JsonFiles.readObject(path().resolve(".cleanup_policy"));
         return new CleanupPolicy(nonNegative(raw.get("max_daily_tags")), nonNegative(raw.get("max_released_tags")));
     }
 
@@ -77,13 +58,13 @@ public final class Branch {
     /** Sets the given limits (null keeps the current one); creates the branch if needed. */
     public void setCleanupPolicy(Integer maxDaily, Integer maxReleased) throws IOException {
         Disk disk = repo.storage().disk();
-        try (TreeLocks.Lease l = repo.lock(path, true)) {
-            disk.createDirectories(path);
+        try (TreeLocks.Lease l = repo.lock(path(), true)) {
+            disk.createDirectories(path());
             CleanupPolicy current = cleanupPolicy();
             Map<String, Object> policy = new LinkedHashMap<>();
             policy.put("max_daily_tags", maxDaily != null ? maxDaily : current.maxDailyTags());
             policy.put("max_released_tags", maxReleased != null ? maxReleased : current.maxReleasedTags());
-            disk.writeAtomically(path.resolve(".cleanup_policy"), JsonFiles.serialize(policy));
+            disk.writeAtomically(path().resolve(".cleanup_policy"), JsonFiles.serialize(policy));
         }
     }
 
@@ -92,15 +73,15 @@ public final class Branch {
      * (unless {@code force}).
      */
     public void delete(boolean force) throws IOException {
-        try (TreeLocks.Lease l = repo.lock(path, true)) {
+        try (TreeLocks.Lease l = repo.lock(path(), true)) {
             if (!exists()) {
-                throw RepoException.notFound("Branch " + name + " not found");
+                throw RepoException.notFound("Branch " + name() + " not found");
             }
             for (Tag t : tags()) {
                 t.checkDeletable(force);
             }
-            repo.products().unlinkAll(path, 2);
-            repo.remove(path);
+            repo.products().unlinkAll(path(), 2);
+            repo.remove(path());
         }
     }
 }

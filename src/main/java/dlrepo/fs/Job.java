@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -13,63 +12,48 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 
 /** {@code branches/<b>/<t>/<job>/}: one CI job of a build, its metadata and formats. */
-public final class Job {
+public final class Job extends Level {
     /** The metadata keys that place a job in the product tree. */
     public static final List<String> PRODUCT_KEYS = List.of("product", "product_variant", "product_branch", "version");
 
     private final Tag tag;
-    private final String name;
-    private final Path path;
 
     Job(Tag tag, String name) {
+        super(name, tag.path().resolve(name));
         this.tag = tag;
-        this.name = name;
-        this.path = tag.path().resolve(name);
     }
 
     public Tag tag() {
         return tag;
     }
 
-    public String name() {
-        return name;
-    }
-
-    public Path path() {
-        return path;
-    }
-
-    public boolean exists() {
-        return Files.isDirectory(path);
-    }
-
     public double timestamp() {
         try {
-            return Disk.timestamp(path.resolve(".stamp"));
+            return Disk.timestamp(path().resolve(".stamp"));
         } catch (IOException e) {
             return tag.timestamp();
         }
     }
 
     public boolean isLocked() {
-        return Disk.flag(path.resolve(".locked"));
+        return Disk.flag(path().resolve(".locked"));
     }
 
     public boolean isInternal() {
-        return Disk.flag(path.resolve(".internal"));
+        return Disk.flag(path().resolve(".internal"));
     }
 
     public boolean isReleased() {
-        return Disk.flag(path.resolve(".released"));
+        return Disk.flag(path().resolve(".released"));
     }
 
     /** The digest computed when the job was locked, or "". */
     public String digest() throws IOException {
-        return Disk.readText(path.resolve(".digest")).map(String::strip).orElse("");
+        return Disk.readText(path().resolve(".digest")).map(String::strip).orElse("");
     }
 
     public SortedMap<String, String> metadata() throws IOException {
-        return JsonFiles.readStrings(path.resolve(".metadata"));
+        return JsonFiles.readStrings(path().resolve(".metadata"));
     }
 
     public ArtifactFormat format(String formatName) {
@@ -77,11 +61,7 @@ public final class Job {
     }
 
     public List<ArtifactFormat> formats() throws IOException {
-        List<ArtifactFormat> list = new ArrayList<>();
-        for (String n : Disk.subfolders(path)) {
-            list.add(new ArtifactFormat(this, n));
-        }
-        return list;
+        return children(n -> new ArtifactFormat(this, n));
     }
 
     /**
@@ -104,7 +84,7 @@ public final class Job {
             });
             ProductTree products = tag.branch().repository().products();
             products.versionPath(meta);
-            disk().writeAtomically(path.resolve(".metadata"), JsonFiles.serialize(meta));
+            disk().writeAtomically(path().resolve(".metadata"), JsonFiles.serialize(meta));
             products.relink(this, meta);
             return meta;
         }
@@ -120,14 +100,14 @@ public final class Job {
         try (TreeLocks.Lease l = lock(true)) {
             requireExists();
             if (Boolean.FALSE.equals(locked) && isLocked()) {
-                disk.setFlag(path.resolve(".locked"), false);
-                Files.deleteIfExists(path.resolve(".digest"));
+                disk.setFlag(path().resolve(".locked"), false);
+                Files.deleteIfExists(path().resolve(".digest"));
             }
             if (internal != null && internal != isInternal()) {
                 if (isLocked()) {
                     throw RepoException.badRequest("Job is locked");
                 }
-                disk.setFlag(path.resolve(".internal"), internal);
+                disk.setFlag(path().resolve(".internal"), internal);
             }
             if (Boolean.TRUE.equals(locked) && !isLocked()) {
                 for (ArtifactFormat f : formats()) {
@@ -135,9 +115,9 @@ public final class Job {
                         throw RepoException.badRequest("Job has dirty formats");
                     }
                 }
-                disk.writeAtomically(path.resolve(".digest"),
+                disk.writeAtomically(path().resolve(".digest"),
                         (computeDigest() + "\n").getBytes(StandardCharsets.US_ASCII));
-                disk.setFlag(path.resolve(".locked"), true);
+                disk.setFlag(path().resolve(".locked"), true);
             }
         }
     }
@@ -146,7 +126,7 @@ public final class Job {
     public void setReleased(boolean released) throws IOException {
         try (TreeLocks.Lease l = lock(true)) {
             requireExists();
-            disk().setFlag(path.resolve(".released"), released);
+            disk().setFlag(path().resolve(".released"), released);
         }
     }
 
@@ -164,7 +144,7 @@ public final class Job {
                 parts.put(f.name(), (manifest.isPresent() ? manifest.get() : f.contentDigest()).toString());
             }
         }
-        byte[] meta = Disk.readIfExists(path.resolve(".metadata")).orElse(JsonFiles.serialize(Map.of()));
+        byte[] meta = Disk.readIfExists(path().resolve(".metadata")).orElse(JsonFiles.serialize(Map.of()));
         parts.put(".metadata", Digest.of(meta).toString());
         return Digest.of(JsonFiles.serialize(parts)).hex();
     }
@@ -176,7 +156,7 @@ public final class Job {
             return (meta.get("product") + "-" + meta.get("product_variant") + "-v" + meta.get("version"))
                     .toLowerCase(Locale.ROOT);
         }
-        return name + "-" + tag.name();
+        return name() + "-" + tag.name();
     }
 
     /** Deletes the job and everything in it, and its product links. */
@@ -184,14 +164,14 @@ public final class Job {
         try (TreeLocks.Lease l = lock(true)) {
             requireExists();
             Repository repo = tag.branch().repository();
-            repo.products().unlinkAll(path, 0);
-            repo.remove(path);
+            repo.products().unlinkAll(path(), 0);
+            repo.remove(path());
         }
     }
 
     void requireExists() {
         if (!exists()) {
-            throw RepoException.notFound("Job " + tag.branch().name() + "/" + tag.name() + "/" + name + " not found");
+            throw RepoException.notFound("Job " + tag.branch().name() + "/" + tag.name() + "/" + name() + " not found");
         }
     }
 
@@ -199,15 +179,15 @@ public final class Job {
     void create() throws IOException {
         tag.create();
         if (!exists()) {
-            disk().createDirectories(path);
+            disk().createDirectories(path());
         }
-        if (!Files.exists(path.resolve(".stamp"))) {
-            disk().setFlag(path.resolve(".stamp"), true);
+        if (!Files.exists(path().resolve(".stamp"))) {
+            disk().setFlag(path().resolve(".stamp"), true);
         }
     }
 
     TreeLocks.Lease lock(boolean exclusive) {
-        return tag.branch().repository().lock(path, exclusive);
+        return tag.branch().repository().lock(path(), exclusive);
     }
 
     private Disk disk() {

@@ -1,37 +1,20 @@
 package dlrepo.fs;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /** {@code products/<product>/}: its variants. */
-public final class Product {
+public final class Product extends Level {
     private final ProductTree tree;
-    private final String name;
-    private final Path path;
 
     Product(ProductTree tree, String name) {
+        super(name, tree.path().resolve(name));
         this.tree = tree;
-        this.name = name;
-        this.path = tree.path().resolve(name);
     }
 
     public ProductTree tree() {
         return tree;
-    }
-
-    public String name() {
-        return name;
-    }
-
-    public Path path() {
-        return path;
-    }
-
-    public boolean exists() {
-        return Files.isDirectory(path);
     }
 
     public ProductVariant variant(String variant) {
@@ -39,10 +22,6 @@ public final class Product {
     }
 
     public List<ProductVariant> variants() throws IOException {
-        List<ProductVariant> list = new ArrayList<>();
-        for (String n : Disk.subfolders(path)) {
-            list.add(new ProductVariant(this, n));
-        }
-        return list;
+        return children(n -> new ProductVariant(this, n));
     }
 }

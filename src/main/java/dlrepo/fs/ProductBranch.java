@@ -1,38 +1,22 @@
 package dlrepo.fs;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
 /** {@code products/<p>/<v>/<branch>/}: its versions, and the aliases among them. */
-public final class ProductBranch {
+public final class ProductBranch extends Level {
     private final ProductVariant variant;
-    private final String name;
-    private final Path path;
 
     ProductBranch(ProductVariant variant, String name) {
+        super(name, variant.path().resolve(name));
         this.variant = variant;
-        this.name = name;
-        this.path = variant.path().resolve(name);
     }
 
     public ProductVariant variant() {
         return variant;
-    }
-
-    public String name() {
-        return name;
-    }
-
-    public Path path() {
-        return path;
-    }
-
-    public boolean exists() {
-        return Files.isDirectory(path);
     }
 
     public ProductVersion version(String version) {
@@ -40,11 +24,7 @@ public final class ProductBranch {
     }
 
     public List<ProductVersion> versions() throws IOException {
-        List<ProductVersion> list = new ArrayList<>();
-        for (String n : Disk.subfolders(path)) {
-            list.add(new ProductVersion(this, n));
-        }
-        return list;
+        return children(n -> new ProductVersion(this, n));
     }
 
     /** {@code latest}, {@code stable}, {@code oldstable} among the versions, by creation time. */

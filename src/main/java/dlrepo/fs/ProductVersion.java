@@ -12,39 +12,24 @@ import java.util.List;
  * version, each a symlink into {@code branches/}. Its locked and stable flags are those of
  * the tag of its (first) job, released that of the job.
  */
-public final class ProductVersion {
+public final class ProductVersion extends Level {
     public static final Comparator<ProductVersion> NEWEST_FIRST =
             Comparator.comparingDouble(ProductVersion::timestamp).thenComparing(ProductVersion::name).reversed();
 
     private final ProductBranch branch;
-    private final String name;
-    private final Path path;
 
     ProductVersion(ProductBranch branch, String name) {
+        super(name, branch.path().resolve(name));
         this.branch = branch;
-        this.name = name;
-        this.path = branch.path().resolve(name);
     }
 
     public ProductBranch branch() {
         return branch;
     }
 
-    public String name() {
-        return name;
-    }
-
-    public Path path() {
-        return path;
-    }
-
-    public boolean exists() {
-        return Files.isDirectory(path);
-    }
-
     public double timestamp() {
         try {
-            return Disk.timestamp(path.resolve(".stamp"));
+            return Disk.timestamp(path().resolve(".stamp"));
         } catch (IOException e) {
             return 0;
         }
@@ -58,7 +43,7 @@ public final class ProductVersion {
     public List<ArtifactFormat> formats() throws IOException {
         List<ArtifactFormat> list = new ArrayList<>();
         List<String> names = new ArrayList<>();
-        try (var ds = Files.newDirectoryStream(path)) {
+        try (var ds = Files.newDirectoryStream(path())) {
             ds.forEach(p -> names.add(p.getFileName().toString()));
         } catch (java.nio.file.NoSuchFileException e) {
             return list;
@@ -66,7 +51,7 @@ public final class ProductVersion {
         names.sort(null);
         for (String n : names) {
             if (!n.startsWith(".")) {
-                ArtifactFormat f = tree().resolve(path.resolve(n));
+                ArtifactFormat f = tree().resolve(path().resolve(n));
                 if (f != null) {
                     list.add(f);
                 }
@@ -77,7 +62,7 @@ public final class ProductVersion {
 
     /** The format {@code name} of this version, or null. */
     public ArtifactFormat format(String formatName) throws IOException {
-        return tree().resolve(path.resolve(Names.checkCanonical("format", formatName)));
+        return tree().resolve(path().resolve(Names.checkCanonical("format", formatName)));
     }
 
     /** The job of the first format, where the flags come from; null if none is left. */
@@ -97,6 +82,6 @@ public final class ProductVersion {
 
     /** {@code <product>-<variant>-v<version>}: the prefix of this version's archives. */
     public String archivePrefix() {
-        return branch.variant().product().name() + "-" + branch.variant().name() + "-v" + name;
+        return branch.variant().product().name() + "-" + branch.variant().name() + "-v" + name();
     }
 }

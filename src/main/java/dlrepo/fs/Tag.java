@@ -4,49 +4,33 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 
 /** {@code branches/<b>/<tag>/}: one build or release of a branch. */
-public final class Tag {
-    /** Newest first by creation time, ties broken by name. */
+public final class Tag extends Level {
+    /** Newest first by creation time, ties broken by name(). */
     public static final Comparator<Tag> NEWEST_FIRST =
             Comparator.comparingDouble(Tag::timestamp).thenComparing(Tag::name).reversed();
 
     private final Branch branch;
-    private final String name;
-    private final Path path;
 
     Tag(Branch branch, String name) {
+        super(name, branch.path().resolve(name));
         this.branch = branch;
-        this.name = name;
-        this.path = branch.path().resolve(name);
     }
 
     public Branch branch() {
         return branch;
     }
 
-    public String name() {
-        return name;
-    }
-
-    public Path path() {
-        return path;
-    }
-
-    public boolean exists() {
-        return Files.isDirectory(path);
-    }
-
     /** Creation time: the mtime of {@code .stamp} (of the folder for a tag without one). */
     public double timestamp() {
         try {
-            return Disk.timestamp(path.resolve(".stamp"));
+            return Disk.timestamp(path().resolve(".stamp"));
         } catch (IOException e) {
             try {
-                return Disk.timestamp(path);
+                return Disk.timestamp(path());
             } catch (IOException e2) {
                 return 0;
             }
@@ -54,25 +38,25 @@ public final class Tag {
     }
 
     public boolean isReleased() {
-        return Disk.flag(path.resolve(".released"));
+        return Disk.flag(path().resolve(".released"));
     }
 
     public boolean isLocked() {
-        return Disk.flag(path.resolve(".locked"));
+        return Disk.flag(path().resolve(".locked"));
     }
 
     public boolean isStable() {
-        return Disk.flag(path.resolve(".stable"));
+        return Disk.flag(path().resolve(".stable"));
     }
 
     /** The description, or null. */
     public String description() throws IOException {
-        return Disk.readText(path.resolve(".description")).map(String::strip).filter(s -> !s.isEmpty()).orElse(null);
+        return Disk.readText(path().resolve(".description")).map(String::strip).filter(s -> !s.isEmpty()).orElse(null);
     }
 
     /** The publication status line, or null. */
     public String publishStatus() throws IOException {
-        return Disk.readText(path.resolve(".publish-status")).map(String::strip).filter(s -> !s.isEmpty()).orElse(null);
+        return Disk.readText(path().resolve(".publish-status")).map(String::strip).filter(s -> !s.isEmpty()).orElse(null);
     }
 
     public Job job(String jobName) {
@@ -80,11 +64,7 @@ public final class Tag {
     }
 
     public List<Job> jobs() throws IOException {
-        List<Job> list = new ArrayList<>();
-        for (String n : Disk.subfolders(path)) {
-            list.add(new Job(this, n));
-        }
-        return list;
+        return children(n -> new Job(this, n));
     }
 
     /** Changes what is not null among the flags and the description, atomically per file. */
@@ -93,16 +73,16 @@ public final class Tag {
         try (TreeLocks.Lease l = lock(true)) {
             requireExists();
             if (locked != null) {
-                disk.setFlag(path.resolve(".locked"), locked);
+                disk.setFlag(path().resolve(".locked"), locked);
             }
             if (stable != null) {
-                disk.setFlag(path.resolve(".stable"), stable);
+                disk.setFlag(path().resolve(".stable"), stable);
             }
             if (released != null) {
-                disk.setFlag(path.resolve(".released"), released);
+                disk.setFlag(path().resolve(".released"), released);
             }
             if (description != null) {
-                Path file = path.resolve(".description");
+                Path file = path().resolve(".description");
                 if (description.isBlank()) {
                     Files.deleteIfExists(file);
                 } else {
@@ -114,7 +94,7 @@ public final class Tag {
 
     /** Writes the publication status line (null removes it). */
     public void setPublishStatus(String status) throws IOException {
-        Path file = path.resolve(".publish-status");
+        Path file = path().resolve(".publish-status");
         try (TreeLocks.Lease l = lock(true)) {
             requireExists();
             if (status == null) {
@@ -127,10 +107,10 @@ public final class Tag {
 
     void checkDeletable(boolean force) {
         if (isLocked()) {
-            throw RepoException.badRequest("Tag " + name + " is locked");
+            throw RepoException.badRequest("Tag " + name() + " is locked");
         }
         if (!force && isReleased()) {
-            throw RepoException.badRequest("Tag " + name + " is released, unrelease it first");
+            throw RepoException.badRequest("Tag " + name() + " is released, unrelease it first");
         }
     }
 
@@ -140,29 +120,29 @@ public final class Tag {
             requireExists();
             checkDeletable(force);
             Repository repo = branch.repository();
-            repo.products().unlinkAll(path, 1);
-            repo.remove(path);
+            repo.products().unlinkAll(path(), 1);
+            repo.remove(path());
         }
     }
 
     void requireExists() {
         if (!exists()) {
-            throw RepoException.notFound("Tag " + branch.name() + "/" + name + " not found");
+            throw RepoException.notFound("Tag " + branch.name() + "/" + name() + " not found");
         }
     }
 
     /** Creates the tag folder and its {@code .stamp} if needed; the caller holds a lock. */
     void create() throws IOException {
         if (!exists()) {
-            disk().createDirectories(path);
+            disk().createDirectories(path());
         }
-        if (!Files.exists(path.resolve(".stamp"))) {
-            disk().setFlag(path.resolve(".stamp"), true);
+        if (!Files.exists(path().resolve(".stamp"))) {
+            disk().setFlag(path().resolve(".stamp"), true);
         }
     }
 
     TreeLocks.Lease lock(boolean exclusive) {
-        return branch.repository().lock(path, exclusive);
+        return branch.repository().lock(path(), exclusive);
     }
 
     private Disk disk() {

@@ -198,6 +198,37 @@ class ConformanceTest {
     }
 
     @Test
+    void closingPutWithoutDigestAndEmptyBlobs() throws Exception {
+        String name = name();
+        Blob b = layer(1234);
+        String loc = location(startUpload(name));
+        loc = location(patch(loc, b.data(), 0));
+        // the digest is required to close an upload
+        assertError(send(s, "PUT", loc, null), 400, "DIGEST_INVALID");
+        assertError(send(s, "PUT", withParam(loc, "digest=sha256:nothex"), null), 400, "DIGEST_INVALID");
+        HttpResponse<String> status = s.get(loc);
+        assertStatus(204, status);
+        assertEquals("0-1233", status.headers().firstValue("Range").orElse(null), "the session goes on");
+        assertStatus(201, send(s, "PUT", withParam(loc, "digest=" + b.digest()), null));
+        assertArrayEquals(b.data(), getBlob(name, b.digest()));
+
+        // empty blobs (the OCI empty layer), monolithic and POST+PUT
+        String empty = TestServer.digest(new byte[0]);
+        assertStatus(201, Reg.post(s, "/v2/" + name + "/blobs/uploads/?digest=" + empty, new byte[0]));
+        assertStatus(201, send(s, "PUT", withParam(location(startUpload(name)), "digest=" + empty), null));
+        HttpResponse<String> head = s.head("/v2/" + name + "/blobs/" + empty);
+        assertStatus(200, head);
+        assertEquals("0", head.headers().firstValue("Content-Length").orElse(null));
+        // an image whose config is the OCI empty descriptor ({}), as artifacts have
+        byte[] emptyJson = "{}".getBytes(StandardCharsets.UTF_8);
+        Blob config = Blob.of(emptyJson, "application/vnd.oci.empty.v1+json");
+        Reg.pushBlob(s, name, config);
+        Image artifact = Reg.manifest(Reg.OCI_MANIFEST, config, List.of(b));
+        assertStatus(201, Reg.putManifest(s, name, "artifact", artifact));
+        assertManifest(name, "artifact", artifact);
+    }
+
+    @Test
     void deleteUpload() throws Exception {
         String name = name();
         String loc = location(startUpload(name));

@@ -92,7 +92,12 @@ public final class Daemon implements AutoCloseable {
 
     public void start() throws IOException {
         try {
-            rootLock = RootLock.acquire(config.rootDir());
+            String encoding = System.getProperty("sun.jnu.encoding", "");
+        if (!encoding.equalsIgnoreCase("UTF-8")) {
+            LOG.warn("file names are decoded as {}, not UTF-8 (no UTF-8 locale): non-ASCII names will fail; "
+                    + "set LANG=C.UTF-8", encoding);
+        }
+        rootLock = RootLock.acquire(config.rootDir());
         } catch (java.nio.file.FileSystemException e) {
             throw new IOException("DLREPO_ROOT_DIR=" + config.rootDir() + ": " + e.getMessage(), e);
         }

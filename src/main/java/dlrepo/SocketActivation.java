@@ -45,10 +45,12 @@ final class SocketActivation {
             if (n != 1) {
                 throw new IOException("LISTEN_FDS=" + fds + ": dlrepo listens on exactly one socket");
             }
+            refuseUnixSocket(SD_LISTEN_FDS_START);
             return Optional.of(new Inherited(fromFd(SD_LISTEN_FDS_START), "LISTEN_FDS (fd 3)"));
         }
         Channel stdin = System.inheritedChannel();
         if (stdin instanceof ServerSocketChannel ssc) {
+            refuseUnixSocket(0);
             // Undertow's stop() closes the channels of its worker, this one included, and
             // closing the JDK's inherited channel points fds 0-2 at /dev/null: the last log
             // lines ("stopped") would be lost. A channel of our own on fd 0 only closes fd 0.
@@ -63,6 +65,31 @@ final class SocketActivation {
                     + ", not a listening socket: use StandardInput=socket without Accept=yes");
         }
         return Optional.empty();
+    }
+
+    /**
+     * dlrepo serves TCP only: a UNIX socket would be accepted on but never answered. Linux
+     * tells the kind of a socket in /proc: its inode is listed in /proc/net/unix.
+     */
+    private static void refuseUnixSocket(int fd) throws IOException {
+        String link;
+        try {
+            link = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/fd/" + fd)).toString();
+        } catch (IOException | UnsupportedOperationException e) {
+            return;
+        }
+        if (!link.startsWith("socket:[")) {
+            return;
+        }
+        String inode = link.substring("socket:[".length(), link.length() - 1);
+        try (var lines = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/net/unix"))) {
+            if (lines.skip(1).map(l -> l.strip().split("\\s+")).anyMatch(f -> f.length > 6 && f[6].equals(inode))) {
+                throw new IOException("the socket from systemd (fd " + fd + ") is a UNIX socket: dlrepo listens "
+                        + "on TCP only (ListenStream=<address>:<port>)");
+            }
+        } catch (java.nio.file.NoSuchFileException e) {
+            // no /proc: nothing to check with
+        }
     }
 
     /**

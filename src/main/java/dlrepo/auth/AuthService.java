@@ -71,7 +71,7 @@ public final class AuthService implements Access, AutoCloseable {
                     Acls.load(config.aclsDir()));
             rules = r;
             cache.invalidateAll();
-            LOG.warn("reloaded {} and the ACLs of {}", config.authFile(), config.aclsDir());
+            LOG.info("reloaded {} and the ACLs of {}", config.authFile(), config.aclsDir());
         } catch (IOException | RuntimeException e) {
             LOG.error("reload failed, keeping the previous users and ACLs: {}", e.getMessage());
         }

@@ -46,7 +46,7 @@ $(CLASSLIST): $(JAR) bin/make-classlist
 run: $(JAR)
 	@mkdir -p $(ROOT)
 	@echo "dlrepo: serving $(ROOT) on http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
-	DLREPO_ROOT_DIR=$(ROOT) DLREPO_LISTEN_PORT=$(PORT) DLREPO_AUTH_DISABLED=1 \
+	LC_ALL=C.UTF-8 DLREPO_ROOT_DIR=$(ROOT) DLREPO_LISTEN_PORT=$(PORT) DLREPO_AUTH_DISABLED=1 \
 	DLREPO_LOG_LEVEL=$${DLREPO_LOG_LEVEL:-INFO} DLREPO_LOG_OUTPUT=console \
 	java -Xmx512m -jar $(JAR)
 

@@ -89,7 +89,9 @@ final class UploadSessions {
         Path file = blobs.uploadsDir().resolve(name);
         try {
             Files.createDirectories(file.getParent());
-            Files.createFile(file);
+            // readable by the daemon only, as every file of .uploads (layout.md)
+            Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
         } catch (IOException e) {
             blobs.releaseUploadName(name);
             throw e;

@@ -107,8 +107,10 @@ class ConformanceTest {
         assertEquals("/v2/" + name + "/blobs/" + b.digest(), location(r));
         assertEquals(b.digest(), r.headers().firstValue("Docker-Content-Digest").orElse(null));
         assertArrayEquals(b.data(), getBlob(name, b.digest()));
-        // the blob is in the store, not yet in any job
-        assertTrue(Files.isRegularFile(s.root().resolve(".blobs/sha256/" + b.hex().substring(0, 2) + "/" + b.hex())));
+        // the blob is in the store (mode 0644), not yet in any job
+        Path blob = s.root().resolve(".blobs/sha256/" + b.hex().substring(0, 2) + "/" + b.hex());
+        assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(blob)));
         assertFalse(Files.exists(s.root().resolve("branches/" + name.split("/")[0] + "/latest")));
     }
 

@@ -110,6 +110,8 @@ class RegistryGcTest {
             Path upload = s.root().resolve(".uploads").resolve(file);
             assertTrue(Files.exists(upload), "upload file kept by the cleanup");
             assertEquals(off + 100_000, Files.size(upload));
+            assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                    Files.getPosixFilePermissions(upload)), "uploads in progress are private (layout.md)");
             HttpResponse<String> status = s.get(loc);
             assertStatus(204, status);
             assertEquals("0-" + (off + 99_999), status.headers().firstValue("Range").orElse(null));

@@ -51,14 +51,26 @@ final class UploadSessions {
                         "Chunk starts at " + expectedStart + " but " + size + " bytes were received");
             }
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
-                int n;
-                while ((n = in.read(buf)) != -1) {
+                while (true) {
+                    // the request stream returns one network buffer (16 KiB) per read: fill the
+                    // whole chunk first, so that hashing and writing go a chunk at a time
+                    int n = 0;
+                    int r;
+                    while (n < buf.length && (r = in.read(buf, n, buf.length - n)) != -1) {
+                        n += r;
+                    }
+                    if (n == 0) {
+                        break;
+                    }
                     ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
                     while (bb.hasRemaining()) {
                         ch.write(bb);
                     }
                     md.update(buf, 0, n);
                     size += n;
+                    if (n < buf.length) {
+                        break;
+                    }
                 }
             }
             return size;

@@ -41,7 +41,10 @@ class ReloadTest {
         setup.user("alice", "alice-pw", "dev")
                 .acl("dev", "r /**", "ra /branches/**")
                 .acl("ANONYMOUS", "r /branches/**");
-        try (DaemonProcess d = DaemonProcess.start(root, setup.env())) {
+        // the reload is logged at INFO
+        java.util.Map<String, String> env = new java.util.HashMap<>(setup.env());
+        env.put("DLREPO_LOG_LEVEL", "INFO");
+        try (DaemonProcess d = DaemonProcess.start(root, env)) {
             assertEquals(200, get(d, "/branches/", "alice", "alice-pw"));
             assertEquals(201, status(d, "PUT", "/branches/b/t/j/f/1", "alice", "alice-pw"));
             // new users, removed users and new rules: nothing changes until SIGHUP

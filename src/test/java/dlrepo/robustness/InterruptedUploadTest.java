@@ -154,6 +154,9 @@ class InterruptedUploadTest {
                 sock.getOutputStream().flush();
             }
         }
+        // the server may not have started every one of them yet: an empty .uploads right
+        // away proves nothing, so give the requests time to begin (and fail) first
+        Thread.sleep(1500);
         Robust.eventually(10, () -> listQuietly(s.root().resolve(".uploads")).isEmpty());
         assertEquals(List.of(), Robust.list(s.root().resolve(".uploads")));
         assertEquals(List.of(), Robust.list(s.root().resolve("branches")));

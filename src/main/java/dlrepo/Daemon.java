@@ -157,7 +157,8 @@ public final class Daemon implements AutoCloseable {
                 .setWorkerThreads(config.workerThreads())
                 .setSocketOption(Options.READ_TIMEOUT, ioTimeoutMillis())
                 .setSocketOption(Options.WRITE_TIMEOUT, ioTimeoutMillis())
-                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, config.ioTimeout() > 0 ? ioTimeoutMillis() : -1)
+                .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, 0L)
+                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, noRequestTimeout())
                 .setHandler(Handlers.httpContinueRead(graceful));
         if (inherited.isEmpty()) {
             builder.addHttpListener(config.listenPort(), config.listenAddress());
@@ -189,7 +190,7 @@ public final class Daemon implements AutoCloseable {
      */
     private void listenOn(ServerSocketChannel channel, HttpHandler root) throws IOException {
         HttpOpenListener open = new HttpOpenListener(new DefaultByteBufferPool(true, 16 * 1024 - 20, -1, 4),
-                OptionMap.EMPTY);
+                serverOptions());
         open.setRootHandler(root);
         OptionMap socketOptions = OptionMap.builder()
                 .set(Options.TCP_NODELAY, true)
@@ -201,6 +202,22 @@ public final class Daemon implements AutoCloseable {
         accepting = InheritedServerChannel.wrap(server.getWorker(), channel, socketOptions,
                 ChannelListeners.openListenerAdapter(open));
         accepting.resumeAccepts();
+    }
+
+    /**
+     * Undertow's options for both kinds of listener. Request bodies have no size limit
+     * (Undertow's default cuts them at 2 MiB, chunked ones before any handler runs):
+     * uploads stream any size; JSON bodies have their own limit (Responses.readObject).
+     */
+    private OptionMap serverOptions() {
+        return OptionMap.builder()
+                .set(UndertowOptions.MAX_ENTITY_SIZE, 0L)
+                .set(UndertowOptions.NO_REQUEST_TIMEOUT, noRequestTimeout())
+                .getMap();
+    }
+
+    private int noRequestTimeout() {
+        return config.ioTimeout() > 0 ? ioTimeoutMillis() : -1;
     }
 
     /**

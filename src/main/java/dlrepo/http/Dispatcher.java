@@ -40,11 +40,6 @@ public final class Dispatcher implements HttpHandler {
                 nextListener.proceed();
             });
         }
-        if (ex.isRequestChannelAvailable()) {
-            // Undertow cuts request bodies at 2 MiB by default (MAX_ENTITY_SIZE): uploads
-            // stream any size; JSON bodies have their own limit (Responses.readObject)
-            ex.setMaxEntitySize(0);
-        }
         ex.startBlocking();
         try {
             next.handleRequest(ex);

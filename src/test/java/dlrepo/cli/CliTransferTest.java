@@ -124,6 +124,7 @@ class CliTransferTest {
         assertEquals(404, s.head("/branches/main/t2/build/iso/" + BIG_REL).statusCode());
         assertEquals(404, s.head("/branches/main/t2/build/iso/").statusCode(), "dirty while incomplete");
 
+        proxy.awaitQuiet();
         proxy.reset();
         Cli.Result again = Cli.run(proxy.url(), "upload", "-p", "2", "main", "t2", "build", "iso",
                 tree.toString()).ok();

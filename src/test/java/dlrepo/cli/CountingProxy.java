@@ -46,6 +46,19 @@ final class CountingProxy implements AutoCloseable {
         return "http://127.0.0.1:" + port();
     }
 
+    /**
+     * Waits until no byte has gone up for a second: a killed client's connection may
+     * still be draining through the proxy, and must not count for the next run.
+     */
+    void awaitQuiet() throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 30_000;
+        long last = -1;
+        while (System.currentTimeMillis() < deadline && up.get() != last) {
+            last = up.get();
+            Thread.sleep(1000);
+        }
+    }
+
     void reset() {
         up.set(0);
         down.set(0);

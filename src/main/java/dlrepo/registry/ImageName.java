@@ -95,14 +95,11 @@ record ImageName(String name, Repository repo, List<String> parts) {
 
     /** The image of registry tag {@code ref} (aliases resolved among the tags holding one). */
     Optional<ContainerImage> image(String ref) throws IOException {
-        String tag = Names.canonical(ref);
-        if (Names.isAlias(tag)) {
-            Optional<String> resolved = resolveAlias(tag);
-            if (resolved.isEmpty()) {
-                return Optional.empty();
-            }
-            tag = resolved.get();
+        Optional<String> resolved = resolveTag(ref);
+        if (resolved.isEmpty()) {
+            return Optional.empty();
         }
+        String tag = resolved.get();
         try {
             Names.check("tag", tag);
         } catch (dlrepo.fs.RepoException e) {
@@ -114,6 +111,12 @@ record ImageName(String name, Repository repo, List<String> parts) {
         }
         ContainerImage image = new ContainerImage(f);
         return image.exists() ? Optional.of(image) : Optional.empty();
+    }
+
+    /** The dlrepo tag a registry tag names: lowercased, aliases resolved; empty if none. */
+    Optional<String> resolveTag(String ref) throws IOException {
+        String tag = Names.canonical(ref);
+        return Names.isAlias(tag) ? resolveAlias(tag) : Optional.of(tag);
     }
 
     private Optional<String> resolveAlias(String alias) throws IOException {

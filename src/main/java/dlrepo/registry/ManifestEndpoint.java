@@ -31,12 +31,22 @@ final class ManifestEndpoint {
     private static final java.util.regex.Pattern TAG = java.util.regex.Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]{0,127}");
 
     private final Storage storage;
+    private final dlrepo.http.Access access;
 
-    ManifestEndpoint(Storage storage) {
+    ManifestEndpoint(Storage storage, dlrepo.http.Access access) {
         this.storage = storage;
+        this.access = access;
     }
 
     void handle(HttpServerExchange ex, ImageName image, String ref) throws IOException {
+        if (!ref.startsWith("sha256:")) {
+            // the router checked the path as spelled; the tag it stands for (lower case,
+            // alias resolved) must pass the ACLs too
+            Optional<String> tag = image.resolveTag(ref);
+            if (tag.isPresent() && !tag.get().equals(ref)) {
+                access.check(ex, "/v2/" + image.name() + "/manifests/" + tag.get());
+            }
+        }
         switch (ex.getRequestMethod().toString()) {
             case "GET", "HEAD" -> get(ex, image, ref);
             case "PUT" -> put(ex, image, ref);

@@ -41,7 +41,7 @@ public final class RegistryHandler implements HttpHandler {
     public RegistryHandler(Storage storage, Access access, FileSender sender, int chunkSize) {
         this.storage = storage;
         this.access = access;
-        this.manifests = new ManifestEndpoint(storage);
+        this.manifests = new ManifestEndpoint(storage, access);
         this.blobs = new BlobEndpoint(storage, sender);
         this.uploads = new UploadEndpoint(storage, new UploadSessions(storage.blobs()), chunkSize);
     }

@@ -38,6 +38,7 @@ class RegistryAuthTest {
     static final String READER = basic("reader", "reader-pass");
     static final String OUTSIDER = basic("outsider", "outsider-pass");
     static final String MAIN_ONLY = basic("mainonly", "mainonly-pass");
+    static final String NOT_V1 = basic("notv1", "notv1-pass");
     static Image publicImage;
     static Image mainImage;
     static Image secretImage;
@@ -51,11 +52,12 @@ class RegistryAuthTest {
         dir = Files.createTempDirectory("dlrepo-regauth-");
         Path acls = Files.createDirectory(dir.resolve("acls"));
         Files.writeString(dir.resolve("auth"), "ci:ci-pass:ci\nreader:reader-pass:readers\noutsider:outsider-pass:others\n"
-                + "mainonly:mainonly-pass:mainonly\n");
+                + "mainonly:mainonly-pass:mainonly\nnotv1:notv1-pass:notv1\n");
         Files.writeString(acls.resolve("ci"), "ra /v2/**\nr /branches/**\n");
         Files.writeString(acls.resolve("readers"), "r /v2/** !/v2/secret/**\n");
         Files.writeString(acls.resolve("others"), "r /branches/**\n");
         Files.writeString(acls.resolve("mainonly"), "r /v2/main/**\n");
+        Files.writeString(acls.resolve("notv1"), "r /v2/** !/v2/main/app/manifests/v1\n");
         Files.writeString(acls.resolve("ANONYMOUS"), "r /v2/public/**\n");
         s = TestServer.start(Map.of("DLREPO_AUTH_DISABLED", "0", "DLREPO_AUTH_FILE", dir.resolve("auth").toString(),
                 "DLREPO_ACLS_DIR", acls.toString(), "DLREPO_TAG_CLEANUP_PERIOD", "0"));
@@ -222,5 +224,16 @@ class RegistryAuthTest {
                 Reg.OCI_MANIFEST), 403, "DENIED");
         List<String> repos = new ArrayList<>(Reg.strings(Reg.json(get(CI, "/v2/_catalog")).get("repositories")));
         assertTrue(repos.contains("u/ci/main/app"), repos.toString());
+    }
+
+    /** A tag denied by an ACL stays denied however the client spells it (case, alias). */
+    @Test
+    void aDeniedTagCannotBeReachedThroughAnotherSpelling() throws Exception {
+        String accept = "application/vnd.oci.image.manifest.v1+json";
+        assertEquals(200, call(READER, "GET", "/v2/main/app/manifests/v1", null, "Accept", accept).statusCode());
+        for (String ref : new String[] {"v1", "V1", "latest"}) {
+            HttpResponse<String> r = call(NOT_V1, "GET", "/v2/main/app/manifests/" + ref, null, "Accept", accept);
+            assertError(r, 403, "DENIED");
+        }
     }
 }

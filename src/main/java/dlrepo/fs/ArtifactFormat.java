@@ -12,7 +12,6 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import org.slf4j.Logger;
@@ -117,13 +116,7 @@ public final class ArtifactFormat extends Level {
         try (TreeLocks.Lease l = lock(true)) {
             checkWritable(allowContainer);
             boolean created = !exists();
-            Optional<Quota> quota = repository().quota();
-            quota.ifPresent(q -> q.lock().lock());
-            try {
-                long delta = size - sizeIfFile(target);
-                if (quota.isPresent()) {
-                    quota.get().check(delta);
-                }
+            repository().changeUsage(() -> size - sizeIfFile(target), () -> {
                 job.create();
                 disk.createDirectories(path());
                 disk.setFlag(path().resolve(".dirty"), true);
@@ -132,12 +125,7 @@ public final class ArtifactFormat extends Level {
                 SortedMap<String, Digest> digests = digests();
                 digests.put(relPath, d);
                 writeDigests(digests);
-                if (quota.isPresent()) {
-                    quota.get().add(delta);
-                }
-            } finally {
-                quota.ifPresent(q -> q.lock().unlock());
-            }
+            });
             if (created) {
                 repository().products().linkFormat(this);
             }
@@ -150,7 +138,7 @@ public final class ArtifactFormat extends Level {
     }
 
     /**
-     * Makes the format hold exactly {@code files} (relative path() to the digest of an
+     * Makes the format hold exactly {@code files} (relative path to the digest of an
      * existing blob), finalized, in one step under the format's lock: new files linked,
      * others removed, {@code .digests} rewritten, then {@code andThen} runs. For contents
      * written as a whole, such as a container image.
@@ -162,22 +150,16 @@ public final class ArtifactFormat extends Level {
         try (TreeLocks.Lease l = lock(true)) {
             checkWritable(allowContainer);
             boolean created = !exists();
-            Optional<Quota> quota = repository().quota();
-            quota.ifPresent(q -> q.lock().lock());
-            try {
-                SortedMap<String, Digest> before = digests();
+            SortedMap<String, Digest> before = digests();
+            repository().changeUsage(() -> {
                 long delta = 0;
                 for (Map.Entry<String, Digest> e : files.entrySet()) {
                     file(e.getKey());
                     Digest d = e.getValue();
                     delta += blobs.size(d).orElseThrow(() -> RepoException.notFound("Blob " + d + " not found"));
                 }
-                for (String rel : before.keySet()) {
-                    delta -= sizeIfFile(path().resolve(rel));
-                }
-                if (quota.isPresent()) {
-                    quota.get().check(delta);
-                }
+                return delta - sizeOfFiles(before.keySet());
+            }, () -> {
                 job.create();
                 disk.createDirectories(path());
                 // dirty until done: a crash in between is repaired at start-up (recover)
@@ -197,16 +179,19 @@ public final class ArtifactFormat extends Level {
                 writeDigests(new TreeMap<>(files));
                 andThen.run();
                 disk.setFlag(path().resolve(".dirty"), false);
-                if (quota.isPresent()) {
-                    quota.get().add(delta);
-                }
-            } finally {
-                quota.ifPresent(q -> q.lock().unlock());
-            }
+            });
             if (created) {
                 repository().products().linkFormat(this);
             }
         }
+    }
+
+    private long sizeOfFiles(java.util.Collection<String> relPaths) throws IOException {
+        long total = 0;
+        for (String rel : relPaths) {
+            total += sizeIfFile(path().resolve(rel));
+        }
+        return total;
     }
 
     private static long sizeIfFile(Path p) throws IOException {
@@ -276,26 +261,13 @@ public final class ArtifactFormat extends Level {
             }
             storage().postProcessor().run(work, log, path());
             SortedMap<String, Path> after = collect(work);
-            Optional<Quota> quota = repository().quota();
-            quota.ifPresent(q -> q.lock().lock());
-            try {
+            repository().changeUsage(() -> {
                 long delta = 0;
                 for (Path p : after.values()) {
                     delta += Files.size(p);
                 }
-                for (String rel : before.keySet()) {
-                    delta -= sizeIfFile(path().resolve(rel));
-                }
-                if (quota.isPresent()) {
-                    quota.get().check(delta);
-                }
-                commitPostProcessed(before, after);
-                if (quota.isPresent()) {
-                    quota.get().add(delta);
-                }
-            } finally {
-                quota.ifPresent(q -> q.lock().unlock());
-            }
+                return delta - sizeOfFiles(before.keySet());
+            }, () -> commitPostProcessed(before, after));
         } finally {
             Disk.deleteTree(work);
             blobs.releaseUploadName(workName);

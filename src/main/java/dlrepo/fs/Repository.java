@@ -70,23 +70,40 @@ public final class Repository {
         return list;
     }
 
+    /** How many bytes a change adds to the usage (negative: frees). */
+    interface Delta {
+        long bytes() throws IOException;
+    }
+
+    /** A change of the files of the tree. */
+    interface Change {
+        void run() throws IOException;
+    }
+
     /**
-     * Removes a folder of the tree (branch, tag, job or format) after unlinking the product
-     * versions of its jobs, and takes its files off the user's disk usage.
+     * Makes {@code change} under the user's quota: with the quota's lock held, the delta is
+     * computed and refused if it would exceed the quota, the change is made, then counted.
+     * The root repository has no quota: the change is simply made.
      */
-    void remove(Path dir) throws IOException {
+    void changeUsage(Delta delta, Change change) throws IOException {
         if (quota == null) {
-            storage.disk().remove(dir);
+            change.run();
             return;
         }
         quota.lock().lock();
         try {
-            long size = Quota.sizeOf(dir);
-            storage.disk().remove(dir);
-            quota.add(-size);
+            long bytes = delta.bytes();
+            quota.check(bytes);
+            change.run();
+            quota.add(bytes);
         } finally {
             quota.lock().unlock();
         }
+    }
+
+    /** Removes a folder of the tree and takes its files off the user's disk usage. */
+    void remove(Path dir) throws IOException {
+        changeUsage(() -> -Quota.sizeOf(dir), () -> storage.disk().remove(dir));
     }
 
     TreeLocks.Lease lock(Path level, boolean exclusive) {

@@ -19,7 +19,9 @@ import java.util.Map;
 
 /**
  * The real daemon, in-process, on a free port with a temporary root, plus an HTTP client.
- * Every test talks to it over HTTP and looks at the files of its root.
+ * Every test talks to it over HTTP and looks at the files of its root. With {@link TestAuth}
+ * (users and ACLs), {@link Caller} (requests as one identity) and {@link Check}
+ * (assertions), the fixture every test shares.
  */
 public final class TestServer implements AutoCloseable {
     private final Path root;
@@ -76,6 +78,16 @@ public final class TestServer implements AutoCloseable {
 
     public HttpClient client() {
         return client;
+    }
+
+    /** Requests with no credentials. */
+    public Caller anonymous() {
+        return Caller.anonymous(this);
+    }
+
+    /** Requests with the Basic credentials of {@code login}. */
+    public Caller as(String login, String password) {
+        return Caller.basic(this, login, password);
     }
 
     public URI uri(String path) {

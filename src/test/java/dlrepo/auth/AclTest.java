@@ -6,8 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dlrepo.TestAuth;
+import dlrepo.Caller;
 import dlrepo.TestServer;
-import dlrepo.auth.AuthSupport.Caller;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.util.List;
@@ -41,13 +42,13 @@ class AclTest {
             Map.entry("rwz", ""),
             Map.entry("RW", ""));
 
-    static AuthSupport.Setup setup;
+    static TestAuth setup;
     static TestServer s;
     static Caller admin;
 
     @BeforeAll
     static void start() throws Exception {
-        setup = new AuthSupport.Setup();
+        setup = new TestAuth();
         setup.user("admin", "adminpw", "admin").acl("admin", "rw /**");
         for (String letters : LETTERS.keySet()) {
             String g = "g-" + letters.toLowerCase() + (letters.equals("RW") ? "-upper" : "");

@@ -3,9 +3,10 @@ package dlrepo.auth;
 import static dlrepo.auth.AuthSupport.assertStatus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dlrepo.TestAuth;
+import dlrepo.Caller;
 import at.favre.lib.crypto.bcrypt.BCrypt;
 import dlrepo.TestServer;
-import dlrepo.auth.AuthSupport.Caller;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Base64;
@@ -84,7 +85,7 @@ class AuthFileTest {
         for (var e : TOOL_HASHES.entrySet()) {
             users.put(e.getKey(), new String[] {e.getValue(), PW});
         }
-        try (AuthSupport.Setup setup = new AuthSupport.Setup()) {
+        try (TestAuth setup = new TestAuth()) {
             StringBuilder file = new StringBuilder("# users of the test\n\n   \n# another: comment:line\n");
             for (var e : users.entrySet()) {
                 file.append(e.getKey()).append(':').append(e.getValue()[0]).append(":readers\n");
@@ -113,7 +114,7 @@ class AuthFileTest {
 
     @Test
     void malformedLinesAreSkippedAndGroupsAreAUnion() throws Exception {
-        try (AuthSupport.Setup setup = new AuthSupport.Setup()) {
+        try (TestAuth setup = new TestAuth()) {
             setup.authFileText("""
                     no-colon-at-all
                     onecolon:pw
@@ -139,7 +140,7 @@ class AuthFileTest {
 
     @Test
     void brokenHashesNeverMatch() throws Exception {
-        try (AuthSupport.Setup setup = new AuthSupport.Setup()) {
+        try (TestAuth setup = new TestAuth()) {
             setup.authFileText("""
                     badb64:{SHA256}not*base64:readers
                     short:{SHA256}abcd:readers
@@ -159,7 +160,7 @@ class AuthFileTest {
 
     @Test
     void changesTakeEffectOnReloadOnly() throws Exception {
-        try (AuthSupport.Setup setup = new AuthSupport.Setup()) {
+        try (TestAuth setup = new TestAuth()) {
             setup.user("alice", "old-pw", "readers").acl("readers", "r /**");
             try (TestServer s = setup.start()) {
                 assertStatus(200, Caller.basic(s, "alice", "old-pw").get("/branches/"));
@@ -183,7 +184,7 @@ class AuthFileTest {
 
     @Test
     void ignorePasswordsChecksLoginsOnly() throws Exception {
-        try (AuthSupport.Setup setup = new AuthSupport.Setup()) {
+        try (TestAuth setup = new TestAuth()) {
             setup.user("alice", "{SHA256}" + sha256b64("real"), "readers")
                     .user("bob", "bobpw", "others")
                     .acl("readers", "r /**")

@@ -6,8 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dlrepo.TestAuth;
+import dlrepo.Caller;
 import dlrepo.TestServer;
-import dlrepo.auth.AuthSupport.Caller;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -22,7 +23,7 @@ import org.junit.jupiter.api.Test;
  * on. Requests are sent byte for byte.
  */
 class BypassTest {
-    static AuthSupport.Setup setup;
+    static TestAuth setup;
     static TestServer s;
     static Caller admin;
     static Caller dev;
@@ -32,7 +33,7 @@ class BypassTest {
 
     @BeforeAll
     static void start() throws Exception {
-        setup = new AuthSupport.Setup();
+        setup = new TestAuth();
         String viewerAcl = "r /** !/branches/rel/t2/** !/branches/*/*/*/secret/** !/branches/hidden/**";
         setup.user("admin", "adminpw", "admin").acl("admin", "rw /**")
                 .user("dev", "devpw", "dev").acl("dev", "r /**", "rw /branches/** !/branches/foo/**", "rw /~$user/**")

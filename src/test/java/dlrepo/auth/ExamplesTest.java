@@ -5,8 +5,9 @@ import static dlrepo.auth.AuthSupport.assertStatus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dlrepo.TestAuth;
+import dlrepo.Caller;
 import dlrepo.TestServer;
-import dlrepo.auth.AuthSupport.Caller;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +21,7 @@ import org.junit.jupiter.api.Test;
 class ExamplesTest {
     private static final Path EXAMPLES = Path.of(System.getProperty("basedir", "."), "etc", "acls-examples");
 
-    private static TestServer start(AuthSupport.Setup setup, String example) throws IOException {
+    private static TestServer start(TestAuth setup, String example) throws IOException {
         Path dir = EXAMPLES.resolve(example);
         assertTrue(Files.isDirectory(dir), dir + " exists");
         return setup.start("DLREPO_ACLS_DIR", dir.toAbsolutePath().toString());
@@ -56,7 +57,7 @@ class ExamplesTest {
     /** The "More lines" of dlrepo-acls(5), one group each. */
     @Test
     void manPageLines() throws Exception {
-        try (AuthSupport.Setup setup = new AuthSupport.Setup()) {
+        try (TestAuth setup = new TestAuth()) {
             setup.user("admin", "pw", "admin").acl("admin", "rw /**")
                     .user("a", "pw", "a").acl("a", "r /** !/branches/sandbox/**")
                     .user("b", "pw", "b").acl("b", "ra ~/branches/rel-[0-9.]+/")
@@ -89,7 +90,7 @@ class ExamplesTest {
 
     @Test
     void readOnlyMirror() throws Exception {
-        try (AuthSupport.Setup setup = new AuthSupport.Setup()) {
+        try (TestAuth setup = new TestAuth()) {
             setup.user("internal", "pub-pw", "publisher").user("README", "pw", "README")
                     .user("someone", "pw", "dev");
             try (TestServer s = start(setup, "1-read-only-mirror")) {
@@ -115,7 +116,7 @@ class ExamplesTest {
 
     @Test
     void ciAndRelease() throws Exception {
-        try (AuthSupport.Setup setup = new AuthSupport.Setup()) {
+        try (TestAuth setup = new TestAuth()) {
             setup.user("jenkins", "ci-pw", "ci").user("alice", "alice-pw", "dev", "release")
                     .user("bob", "bob-pw", "dev");
             try (TestServer s = start(setup, "2-ci-and-release")) {
@@ -149,7 +150,7 @@ class ExamplesTest {
 
     @Test
     void userRepositories() throws Exception {
-        try (AuthSupport.Setup setup = new AuthSupport.Setup()) {
+        try (TestAuth setup = new TestAuth()) {
             setup.user("alice", "alice-pw", "users").user("bob", "bob-pw", "users")
                     .user("root", "root-pw", "users", "admin");
             try (TestServer s = start(setup, "3-user-repositories")) {

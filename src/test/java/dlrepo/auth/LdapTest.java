@@ -4,8 +4,9 @@ import static dlrepo.auth.AuthSupport.assertStatus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import dlrepo.TestAuth;
+import dlrepo.Caller;
 import dlrepo.TestServer;
-import dlrepo.auth.AuthSupport.Caller;
 import java.nio.file.Files;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -20,7 +21,7 @@ import org.junit.jupiter.api.Test;
  */
 class LdapTest {
     TestDirectory dir;
-    AuthSupport.Setup setup;
+    TestAuth setup;
     String aliceDn;
 
     @BeforeEach
@@ -40,7 +41,7 @@ class LdapTest {
         dir.group("ci", bob, robot);
         dir.group("ops", aliceDn);
         dir.posixGroup("unix-dev", 1000, "bob", "st*r");
-        setup = new AuthSupport.Setup();
+        setup = new TestAuth();
         // the auth file is not used with LDAP: its user must not get in
         setup.user("fileuser", "filepw", "dev")
                 .acl("dev", "r /**", "rw /~$user/**")

@@ -6,8 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dlrepo.TestAuth;
+import dlrepo.Caller;
 import dlrepo.TestServer;
-import dlrepo.auth.AuthSupport.Caller;
 import dlrepo.products.Helpers;
 import java.net.http.HttpResponse;
 import java.util.List;
@@ -34,7 +35,7 @@ class ListingFilterTest {
             "!/products/*/*/*/2.0/**",
             "!/products/*/*/*/*/f-closed/**",
             "!/~alice/branches/secret/**");
-    static AuthSupport.Setup setup;
+    static TestAuth setup;
     static TestServer s;
     static Caller admin;
     static Caller viewer;
@@ -42,7 +43,7 @@ class ListingFilterTest {
 
     @BeforeAll
     static void start() throws Exception {
-        setup = new AuthSupport.Setup();
+        setup = new TestAuth();
         setup.user("admin", "adminpw", "admin").acl("admin", "rw /**")
                 .user("viewer", "pw", "viewer").acl("viewer", "r /** " + HIDDEN)
                 .acl("ANONYMOUS", "r /** " + HIDDEN);

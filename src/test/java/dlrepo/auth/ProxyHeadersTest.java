@@ -5,8 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dlrepo.TestAuth;
+import dlrepo.Caller;
 import dlrepo.TestServer;
-import dlrepo.auth.AuthSupport.Caller;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.util.List;
@@ -21,12 +22,12 @@ import org.junit.jupiter.api.Test;
 class ProxyHeadersTest {
     static final String LOGIN = "X-Remote-User";
     static final String GROUPS = "X-Remote-Groups";
-    static AuthSupport.Setup setup;
+    static TestAuth setup;
     static TestServer s;
 
     @BeforeAll
     static void start() throws Exception {
-        setup = new AuthSupport.Setup();
+        setup = new TestAuth();
         // the auth file is not used in this mode: its user must not get in
         setup.user("admin", "adminpw", "admin").acl("admin", "rw /**")
                 .acl("ci", "ra /branches/**")

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dlrepo.TestAuth;
 import dlrepo.DaemonProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,12 +23,12 @@ import org.junit.jupiter.api.Test;
  */
 class ReloadTest {
     Path root;
-    AuthSupport.Setup setup;
+    TestAuth setup;
 
     @BeforeEach
     void setUp() throws Exception {
         root = Files.createTempDirectory("dlrepo-reload-");
-        setup = new AuthSupport.Setup();
+        setup = new TestAuth();
     }
 
     @AfterEach

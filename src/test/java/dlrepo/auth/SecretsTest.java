@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dlrepo.TestAuth;
 import dlrepo.DaemonProcess;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -25,12 +26,12 @@ import org.junit.jupiter.api.Test;
  */
 class SecretsTest {
     Path root;
-    AuthSupport.Setup setup;
+    TestAuth setup;
 
     @BeforeEach
     void setUp() throws Exception {
         root = Files.createTempDirectory("dlrepo-secrets-");
-        setup = new AuthSupport.Setup();
+        setup = new TestAuth();
     }
 
     @AfterEach

@@ -7,8 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dlrepo.TestAuth;
+import dlrepo.Caller;
 import dlrepo.TestServer;
-import dlrepo.auth.AuthSupport.Caller;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.util.List;
@@ -23,13 +24,13 @@ import org.junit.jupiter.api.Test;
  */
 class StatusTest {
     static final String REALM = "Build Artifacts";
-    static AuthSupport.Setup setup;
+    static TestAuth setup;
     static TestServer s;
     static Caller admin;
 
     @BeforeAll
     static void start() throws Exception {
-        setup = new AuthSupport.Setup();
+        setup = new TestAuth();
         setup.user("admin", "adminpw", "admin").acl("admin", "rw /**")
                 .user("dev", "devpw", "dev").acl("dev", "r /**", "ra /branches/dev/**")
                 .line("nogroup:pw:")

@@ -137,7 +137,7 @@ public final class Daemon implements AutoCloseable {
                 new FormatFileHandler(),
                 ArchiveHandler.format(),
                 new FormatSumsHandler(),
-                new ArtifactHandler(sender, config.chunkSize()),
+                new ArtifactHandler(sender, config.chunkSize(), access),
                 new ProductsHandler(access),
                 new ProductHandler(access),
                 new ProductVariantHandler(access),

@@ -210,6 +210,12 @@ public final class AuthService implements Access, AutoCloseable {
     }
 
     @Override
+    public boolean canAdd(HttpServerExchange ex, String path) {
+        Identity id = ex.getAttachment(IDENTITY);
+        return id != null && !id.isAnonymous() && rules.acls().allows(id, Operation.ADD, path);
+    }
+
+    @Override
     public void close() {
         if (ldap != null) {
             ldap.close();

@@ -91,31 +91,38 @@ public final class ArtifactFormat extends Level {
         }
     }
 
-    /** Stores a finished upload at {@code relPath}. */
-    public void put(String relPath, Upload upload, boolean allowContainer) throws IOException {
+    /**
+     * Stores a finished upload at {@code relPath}. A new format joins the product version
+     * its job's metadata names, if {@code who} may join it (see {@link ProductTree}).
+     */
+    public void put(String relPath, Upload upload, boolean allowContainer, ProductAccess who) throws IOException {
         Digest d = upload.finish();
-        store(relPath, d, upload.size(), allowContainer, target -> storage().blobs().commit(upload.path(), d, target));
+        store(relPath, d, upload.size(), allowContainer, who,
+                target -> storage().blobs().commit(upload.path(), d, target));
     }
 
     /** Hard-links the existing blob {@code d} at {@code relPath} (404-kind if missing). */
-    public void link(String relPath, Digest d, boolean allowContainer) throws IOException {
+    public void link(String relPath, Digest d, boolean allowContainer, ProductAccess who) throws IOException {
         // checked again under the digest lock; this keeps a failed link from creating
         // the tag, job and a dirty format
         long size = storage().blobs().size(d).orElseThrow(() -> RepoException.notFound("Blob " + d + " not found"));
-        store(relPath, d, size, allowContainer, target -> storage().blobs().link(d, target));
+        store(relPath, d, size, allowContainer, who, target -> storage().blobs().link(d, target));
     }
 
     private interface Linker {
         void link(Path target) throws IOException;
     }
 
-    private void store(String relPath, Digest d, long size, boolean allowContainer, Linker linker)
-            throws IOException {
+    private void store(String relPath, Digest d, long size, boolean allowContainer, ProductAccess who,
+            Linker linker) throws IOException {
         Path target = file(relPath);
         Disk disk = storage().disk();
         try (TreeLocks.Lease l = lock(true)) {
             checkWritable(allowContainer);
             boolean created = !exists();
+            if (created) {
+                repository().products().checkJoin(job, who);
+            }
             repository().changeUsage(() -> size - sizeIfFile(target), () -> {
                 job.create();
                 disk.createDirectories(path());
@@ -127,7 +134,7 @@ public final class ArtifactFormat extends Level {
                 writeDigests(digests);
             });
             if (created) {
-                repository().products().linkFormat(this);
+                repository().products().linkFormat(this, who);
             }
         }
     }
@@ -143,13 +150,16 @@ public final class ArtifactFormat extends Level {
      * others removed, {@code .digests} rewritten, then {@code andThen} runs. For contents
      * written as a whole, such as a container image.
      */
-    public void replaceContents(Map<String, Digest> files, boolean allowContainer, LockedStep andThen)
-            throws IOException {
+    public void replaceContents(Map<String, Digest> files, boolean allowContainer, ProductAccess who,
+            LockedStep andThen) throws IOException {
         BlobStore blobs = storage().blobs();
         Disk disk = storage().disk();
         try (TreeLocks.Lease l = lock(true)) {
             checkWritable(allowContainer);
             boolean created = !exists();
+            if (created) {
+                repository().products().checkJoin(job, who);
+            }
             SortedMap<String, Digest> before = digests();
             repository().changeUsage(() -> {
                 long delta = 0;
@@ -181,7 +191,7 @@ public final class ArtifactFormat extends Level {
                 disk.setFlag(path().resolve(".dirty"), false);
             });
             if (created) {
-                repository().products().linkFormat(this);
+                repository().products().linkFormat(this, who);
             }
         }
     }
@@ -466,7 +476,7 @@ public final class ArtifactFormat extends Level {
             writeDigests(digests);
         }
         if (repairs > 0) {
-            repository().products().linkFormat(this);
+            repository().products().linkFormat(this, ProductAccess.NOBODY);
         }
         return repairs;
     }

@@ -58,9 +58,11 @@ public final class ContainerImage {
     /**
      * Replaces the image: {@code top} is the tagged manifest, {@code manifests} every
      * manifest of the image (top included), {@code blobs} the configs and layers. Every one
-     * must already be in the blob store.
+     * must already be in the blob store. {@code who} decides whether a new image joins the
+     * product version of its job (see {@link ProductTree}).
      */
-    public void replace(Digest top, Collection<Digest> manifests, Collection<Digest> blobs) throws IOException {
+    public void replace(Digest top, Collection<Digest> manifests, Collection<Digest> blobs, ProductAccess who)
+            throws IOException {
         Map<String, Digest> files = new TreeMap<>();
         for (Digest d : manifests) {
             files.put(rel("manifests", d), d);
@@ -69,7 +71,7 @@ public final class ContainerImage {
             files.put(rel("blobs", d), d);
         }
         Disk disk = format.job().tag().branch().repository().storage().disk();
-        format.replaceContents(files, true, () -> disk.writeAtomically(format.path().resolve(MARKER),
+        format.replaceContents(files, true, who, () -> disk.writeAtomically(format.path().resolve(MARKER),
                 (top + "\n").getBytes(StandardCharsets.US_ASCII)));
     }
 

@@ -66,9 +66,11 @@ public final class Job extends Level {
 
     /**
      * Merges {@code changes} into the metadata: a null value deletes its key. Refused
-     * while the job is locked.
+     * while the job is locked, and when the product version it names may not be joined by
+     * the caller ({@code who}, see {@link ProductTree}).
      */
-    public SortedMap<String, String> updateMetadata(Map<String, String> changes) throws IOException {
+    public SortedMap<String, String> updateMetadata(Map<String, String> changes, ProductAccess who)
+            throws IOException {
         try (TreeLocks.Lease l = lock(true)) {
             requireExists();
             if (isLocked()) {
@@ -82,10 +84,8 @@ public final class Job extends Level {
                     meta.put(k, v);
                 }
             });
-            ProductTree products = tag.branch().repository().products();
-            products.versionPath(meta);
-            disk().writeAtomically(path().resolve(".metadata"), JsonFiles.serialize(meta));
-            products.relink(this, meta);
+            tag.branch().repository().products().relink(this, meta, who,
+                    () -> disk().writeAtomically(path().resolve(".metadata"), JsonFiles.serialize(meta)));
             return meta;
         }
     }

@@ -9,10 +9,14 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code products/}: the read-only view of the jobs whose metadata names a product,
@@ -21,6 +25,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * to its version. This class keeps both sides in step; one lock serializes the changes.
  */
 public final class ProductTree {
+    private static final Logger LOG = LoggerFactory.getLogger(ProductTree.class);
     private final Repository repo;
     private final ReentrantLock lock = new ReentrantLock();
 
@@ -62,31 +67,55 @@ public final class ProductTree {
             }
             p = p.resolve(Names.checkCanonical(what[i], v));
         }
+        if (Names.isAlias(p.getFileName().toString())) {
+            throw RepoException.badRequest("Invalid version '" + p.getFileName()
+                    + "': latest, stable and oldstable are aliases of other versions");
+        }
         return Optional.of(p);
     }
 
-    /** Links {@code job} where its metadata says (or unlinks it); the caller holds the job's lock. */
-    void relink(Job job, Map<String, String> metadata) throws IOException {
+    /** A change made while the product tree's lock is held. */
+    interface Commit {
+        void run() throws IOException;
+    }
+
+    /**
+     * Changes a job's metadata and its product links in one step: refuses, before
+     * {@code commit} runs, a version the caller may not join ({@link #mayJoin}) or where a
+     * format of the job would replace one of a locked job; then commits the metadata and
+     * links the job where it says (or unlinks it). The caller holds the job's lock.
+     */
+    void relink(Job job, Map<String, String> metadata, ProductAccess who, Commit commit) throws IOException {
         Optional<Path> target = versionPath(metadata);
         lock.lock();
         try {
             Path current = linkedVersion(job);
+            List<ArtifactFormat> formats = job.formats();
+            if (target.isPresent()) {
+                Path version = target.get();
+                if (!version.equals(current) && !mayJoin(job, version, who)) {
+                    throw refused(version);
+                }
+                for (ArtifactFormat f : formats) {
+                    if (heldByLockedJob(version.resolve(f.name()), job)) {
+                        throw new RepoException(RepoException.Kind.CONFLICT, "Format " + f.name()
+                                + " of product version " + describe(version) + " comes from a locked job");
+                    }
+                }
+            }
+            commit.run();
             if (current != null && !Optional.of(current).equals(target)) {
                 removeLinks(job.path(), current);
             }
-            if (target.isEmpty() || job.formats().isEmpty()) {
+            if (target.isEmpty() || formats.isEmpty()) {
                 // a version folder exists only while it links a format (its first
                 // format, created later, links the job: linkFormat)
                 Files.deleteIfExists(job.path().resolve(".product"));
                 return;
             }
             Path version = target.get();
-            Disk disk = repo.storage().disk();
-            disk.createDirectories(version);
-            if (!Files.exists(version.resolve(".stamp"))) {
-                disk.setFlag(version.resolve(".stamp"), true);
-            }
-            for (ArtifactFormat f : job.formats()) {
+            createVersion(version);
+            for (ArtifactFormat f : formats) {
                 symlink(version.resolve(f.name()), f.path());
             }
             symlink(job.path().resolve(".product"), version);
@@ -96,30 +125,46 @@ public final class ProductTree {
     }
 
     /**
-     * Adds a format created after its job's metadata named a version. The version is
-     * taken from the metadata (not from {@code .product}): it may have been pruned when
-     * the job's last format was deleted, and is then created again.
+     * Refuses a new format of {@code job} when the job's metadata names a version the
+     * caller may not join: checked before the format is written.
      */
-    void linkFormat(ArtifactFormat f) throws IOException {
-        Optional<Path> target;
-        try {
-            target = versionPath(f.job().metadata());
-        } catch (RepoException e) {
+    void checkJoin(Job job, ProductAccess who) throws IOException {
+        Optional<Path> target = versionOf(job);
+        if (target.isEmpty()) {
             return;
         }
+        lock.lock();
+        try {
+            if (!mayJoin(job, target.get(), who)) {
+                throw refused(target.get());
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Adds a format created after its job's metadata named a version. The version is
+     * taken from the metadata (not from {@code .product}): it may have been pruned when
+     * the job's last format was deleted, and is then created again. A version the caller
+     * may not join, or a link of a locked job under the same name, is left alone.
+     */
+    void linkFormat(ArtifactFormat f, ProductAccess who) throws IOException {
+        Optional<Path> target = versionOf(f.job());
         if (target.isEmpty()) {
             return;
         }
         lock.lock();
         try {
             Path version = target.get();
-            Disk disk = repo.storage().disk();
-            disk.createDirectories(version);
-            if (!Files.exists(version.resolve(".stamp"))) {
-                disk.setFlag(version.resolve(".stamp"), true);
+            Path link = version.resolve(f.name());
+            if (!mayJoin(f.job(), version, who) || heldByLockedJob(link, f.job())) {
+                LOG.info("{}: not linked into product version {}", f.path(), describe(version));
+                return;
             }
-            if (!pointsTo(version.resolve(f.name()), f.path())) {
-                symlink(version.resolve(f.name()), f.path());
+            createVersion(version);
+            if (!pointsTo(link, f.path())) {
+                symlink(link, f.path());
             }
             Path marker = f.job().path().resolve(".product");
             if (!pointsTo(marker, version)) {
@@ -128,6 +173,81 @@ public final class ProductTree {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** The version a job's metadata names, if valid. */
+    private Optional<Path> versionOf(Job job) throws IOException {
+        try {
+            return versionPath(job.metadata());
+        } catch (RepoException e) {
+            return Optional.empty();
+        }
+    }
+
+    private void createVersion(Path version) throws IOException {
+        Disk disk = repo.storage().disk();
+        disk.createDirectories(version);
+        if (!Files.exists(version.resolve(".stamp"))) {
+            disk.setFlag(version.resolve(".stamp"), true);
+        }
+    }
+
+    /**
+     * Whether {@code job} may join {@code version}: it is linked there already, or the
+     * caller may add under the version's URL, or to every other job that feeds its product
+     * branch (a product branch nobody feeds yet is free to take). So whoever writes the
+     * jobs of a product decides what else becomes part of it, its latest and stable
+     * versions included.
+     */
+    private boolean mayJoin(Job job, Path version, ProductAccess who) throws IOException {
+        if (version.equals(linkedVersion(job)) || who.mayAdd(url(version))) {
+            return true;
+        }
+        for (Path other : jobsFeeding(version.getParent())) {
+            if (!other.equals(job.path()) && !who.mayAdd(repo.urlPrefix() + "branches/"
+                    + repo.branchesDir().relativize(other) + "/")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The job folders linked from any version of a product branch folder. */
+    private Set<Path> jobsFeeding(Path productBranch) throws IOException {
+        Set<Path> jobs = new LinkedHashSet<>();
+        for (String v : Disk.subfolders(productBranch)) {
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(productBranch.resolve(v))) {
+                for (Path p : ds) {
+                    ArtifactFormat f = p.getFileName().toString().startsWith(".") ? null : resolve(p);
+                    if (f != null) {
+                        jobs.add(f.job().path());
+                    }
+                }
+            } catch (NoSuchFileException e) {
+                // pruned meanwhile
+            }
+        }
+        return jobs;
+    }
+
+    /** Whether {@code link} points to a format of a locked job other than {@code job}. */
+    private boolean heldByLockedJob(Path link, Job job) throws IOException {
+        ArtifactFormat f = resolve(link);
+        return f != null && !f.job().path().equals(job.path()) && f.job().isLocked();
+    }
+
+    private String url(Path version) {
+        return repo.urlPrefix() + "products/" + path().relativize(version) + "/";
+    }
+
+    private String describe(Path version) {
+        return path().relativize(version).toString();
+    }
+
+    private RepoException refused(Path version) {
+        return new RepoException(RepoException.Kind.FORBIDDEN, "You may not add to product version "
+                + describe(version) + ": other jobs feed its product branch. A job joins a product branch only "
+                + "if you may add to the jobs already in it, or under " + url(version));
     }
 
     /** Removes a format's link from its version (and the version if nothing is left). */

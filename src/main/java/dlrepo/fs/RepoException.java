@@ -15,6 +15,10 @@ public final class RepoException extends RuntimeException {
         BAD_DIGEST,
         QUOTA_EXCEEDED,
         POST_PROCESS_FAILED,
+        /** the caller's rights do not cover a consequence of the request (joining a product) */
+        FORBIDDEN,
+        /** the request would undo what a locked level holds */
+        CONFLICT,
     }
 
     private final Kind kind;

@@ -1,5 +1,6 @@
 package dlrepo.http;
 
+import dlrepo.fs.ProductAccess;
 import io.undertow.server.HttpServerExchange;
 
 /**
@@ -13,6 +14,14 @@ public interface Access {
     /** Whether the caller may read {@code path}. */
     boolean canRead(HttpServerExchange ex, String path);
 
+    /** Whether the caller may add (upload, push) under {@code path}. */
+    boolean canAdd(HttpServerExchange ex, String path);
+
+    /** The caller's rights as the product tree needs them. */
+    default ProductAccess products(HttpServerExchange ex) {
+        return path -> canAdd(ex, path);
+    }
+
     /** No access control ({@code DLREPO_AUTH_DISABLED=1}). */
     Access ALLOW_ALL = new Access() {
         @Override
@@ -21,6 +30,11 @@ public interface Access {
 
         @Override
         public boolean canRead(HttpServerExchange ex, String path) {
+            return true;
+        }
+
+        @Override
+        public boolean canAdd(HttpServerExchange ex, String path) {
             return true;
         }
     };

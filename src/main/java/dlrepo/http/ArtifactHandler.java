@@ -26,10 +26,12 @@ public final class ArtifactHandler implements HttpHandler {
 
     private final FileSender sender;
     private final int chunkSize;
+    private final Access access;
 
-    public ArtifactHandler(FileSender sender, int chunkSize) {
+    public ArtifactHandler(FileSender sender, int chunkSize, Access access) {
         this.sender = sender;
         this.chunkSize = chunkSize;
+        this.access = access;
     }
 
     @Override
@@ -112,7 +114,7 @@ public final class ArtifactHandler implements HttpHandler {
             if (!Digest.parse(link).equals(expected)) {
                 throw HttpError.badRequest("X-Dlrepo-Link and Digest headers differ");
             }
-            f.link(t.relPath(), expected, allowContainer);
+            f.link(t.relPath(), expected, allowContainer, access.products(ex));
         } else {
             long declared = ex.getRequestContentLength();
             if (declared > 0 && t.repo().quota().isPresent()) {
@@ -127,7 +129,7 @@ public final class ArtifactHandler implements HttpHandler {
                     throw new dlrepo.fs.RepoException(dlrepo.fs.RepoException.Kind.BAD_DIGEST,
                             "Received data does not match digest: expected " + expected + ", got " + actual);
                 }
-                f.put(t.relPath(), upload, allowContainer);
+                f.put(t.relPath(), upload, allowContainer, access.products(ex));
             }
         }
         ex.setStatusCode(201);

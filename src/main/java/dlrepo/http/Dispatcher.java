@@ -63,6 +63,8 @@ public final class Dispatcher implements HttpHandler {
                 case BAD_DIGEST -> 422;
                 case QUOTA_EXCEEDED -> 413;
                 case POST_PROCESS_FAILED -> 500;
+                case FORBIDDEN -> 403;
+                case CONFLICT -> 409;
             };
             message = e.getMessage();
         } else if (diskFull(t)) {

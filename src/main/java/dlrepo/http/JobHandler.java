@@ -40,7 +40,7 @@ public final class JobHandler implements HttpHandler {
                 Responses.ok(ex);
             }
             case "PATCH" -> {
-                job.updateMetadata(metadataChanges(Responses.readObject(ex, "job")));
+                job.updateMetadata(metadataChanges(Responses.readObject(ex, "job")), access.products(ex));
                 Responses.ok(ex);
             }
             case "DELETE" -> {

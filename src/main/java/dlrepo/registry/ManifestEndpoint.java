@@ -159,11 +159,11 @@ final class ManifestEndpoint {
             ContainerImage target = new ContainerImage(
                     image.branch().tag(tag).job(image.parts().get(1)).format(ArtifactFormat.CONTAINER));
             try {
-                target.replace(m.digest(), manifests, layers);
+                target.replace(m.digest(), manifests, layers, access.products(ex));
             } catch (RepoException e) {
                 switch (e.kind()) {
                     case NOT_FOUND -> throw RegistryError.manifestBlobUnknown(e.getMessage());
-                    case BAD_REQUEST, QUOTA_EXCEEDED -> throw RegistryError.denied(e.getMessage());
+                    case BAD_REQUEST, QUOTA_EXCEEDED, FORBIDDEN, CONFLICT -> throw RegistryError.denied(e.getMessage());
                     default -> throw e;
                 }
             }

@@ -21,6 +21,8 @@ public final class Quota {
     private final Disk disk;
     private final ReentrantLock lock = new ReentrantLock();
     private long used = -1;
+    /** Bytes of this user's uploads still streaming into {@code .uploads}; under the lock. */
+    private long streaming;
 
     Quota(String user, Path repoDir, long limit, Disk disk) {
         this.user = user;
@@ -54,12 +56,67 @@ public final class Quota {
         }
     }
 
-    /** Refuses a change of {@code delta} bytes that would exceed the quota; the caller holds the lock. */
+    /**
+     * Refuses a change of {@code delta} bytes that would exceed the quota, counting the
+     * uploads still streaming; the caller holds the lock.
+     */
     public void check(long delta) throws IOException {
-        long u = used();
+        long u = used() + streaming;
         if (delta > 0 && u + delta > limit) {
             throw new RepoException(RepoException.Kind.QUOTA_EXCEEDED,
                     "User " + user + " quota exceeded (" + (u + delta) + "/" + limit + ")");
+        }
+    }
+
+    /**
+     * A new upload whose bytes count against the quota as they arrive, past the first
+     * {@code credit} bytes (the size of the file it replaces, given back when it is stored).
+     */
+    public Stream stream(long credit) {
+        return new Stream(credit);
+    }
+
+    /**
+     * The bytes of one upload in progress: they count against the quota while they stream,
+     * so that no upload (nor several at once) puts more than the quota on the disk before
+     * the final check. Closed when the upload is committed (then counted by the usage) or
+     * dropped.
+     */
+    public final class Stream implements AutoCloseable {
+        private long credit;
+        private long bytes;
+
+        private Stream(long credit) {
+            this.credit = credit;
+        }
+
+        /** Counts {@code n} more bytes; quota-exceeded (413) when they do not fit. */
+        public void add(long n) throws IOException {
+            long free = Math.min(credit, n);
+            credit -= free;
+            n -= free;
+            if (n == 0) {
+                return;
+            }
+            lock.lock();
+            try {
+                check(n);
+                streaming += n;
+                bytes += n;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public void close() {
+            lock.lock();
+            try {
+                streaming -= bytes;
+                bytes = 0;
+            } finally {
+                lock.unlock();
+            }
         }
     }
 

@@ -21,6 +21,7 @@ public final class Upload implements AutoCloseable {
     private final Runnable onClose;
     private long size;
     private Digest digest;
+    private Quota.Stream quota;
 
     Upload(Path path, FileChannel channel, boolean fsync, Runnable onClose) {
         this.path = path;
@@ -37,7 +38,18 @@ public final class Upload implements AutoCloseable {
         return size;
     }
 
+    /**
+     * Counts the bytes against a user's quota as they arrive (413 past it), but for the
+     * {@code replaced} bytes of the file the upload will replace.
+     */
+    public void countAgainst(Quota q, long replaced) {
+        quota = q.stream(replaced);
+    }
+
     public void write(byte[] buf, int off, int len) throws IOException {
+        if (quota != null) {
+            quota.add(len);
+        }
         md.update(buf, off, len);
         ByteBuffer bb = ByteBuffer.wrap(buf, off, len);
         while (bb.hasRemaining()) {
@@ -65,8 +77,12 @@ public final class Upload implements AutoCloseable {
         }
     }
 
-    /** Ends the upload: data forced to disk (if configured), file closed, digest returned. */
+    /**
+     * Ends the upload: data forced to disk (if configured), file closed, digest returned.
+     * Its bytes no longer count as streaming: committing it counts them in the usage.
+     */
     public Digest finish() throws IOException {
+        releaseQuota();
         if (digest == null) {
             if (fsync) {
                 channel.force(true);
@@ -78,6 +94,7 @@ public final class Upload implements AutoCloseable {
     }
 
     public void discard() {
+        releaseQuota();
         try {
             channel.close();
         } catch (IOException e) {
@@ -89,6 +106,12 @@ public final class Upload implements AutoCloseable {
             // the orphan collector will get it
         } finally {
             onClose.run();
+        }
+    }
+
+    private void releaseQuota() {
+        if (quota != null) {
+            quota.close();
         }
     }
 

@@ -117,12 +117,14 @@ public final class ArtifactHandler implements HttpHandler {
             f.link(t.relPath(), expected, allowContainer, access.products(ex));
         } else {
             long declared = ex.getRequestContentLength();
+            long replaced = t.repo().quota().isPresent() ? replacedSize(f.file(t.relPath())) : 0;
             if (declared > 0 && t.repo().quota().isPresent()) {
-                // refuse before reading the body; checked again, exactly, before linking.
-                // A replaced file gives its size back.
-                t.repo().quota().get().check(declared - replacedSize(f.file(t.relPath())));
+                // refuse before reading the body; counted again as the body streams, and
+                // exactly before linking. A replaced file gives its size back.
+                t.repo().quota().get().check(declared - replaced);
             }
             try (Upload upload = t.repo().storage().blobs().startUpload()) {
+                t.repo().quota().ifPresent(q -> upload.countAgainst(q, replaced));
                 upload.readFrom(ex.getInputStream(), new byte[chunkSize]);
                 Digest actual = upload.finish();
                 if (!actual.equals(expected)) {

@@ -81,7 +81,7 @@ public final class ArtifactFormat extends Level {
         }
         TreePaths.checkFile("File path", p);
         try {
-            TreePaths.refuseLinks("Invalid file path '" + Names.printable(relPath) + "'", root(), p.getParent());
+            TreePaths.refuseLinks(() -> "Invalid file path '" + Names.printable(relPath) + "'", root(), p.getParent());
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

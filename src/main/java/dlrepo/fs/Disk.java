@@ -104,7 +104,7 @@ public final class Disk {
      */
     public void createDirectories(Path dir) throws IOException {
         TreePaths.checkRoom("Path", dir, TreePaths.RESERVED_ENTRY);
-        TreePaths.refuseLinks("Cannot create " + Names.printable(root.relativize(dir).toString()), root, dir);
+        TreePaths.refuseLinks(() -> "Cannot create " + Names.printable(root.relativize(dir).toString()), root, dir);
         create(dir);
     }
 

@@ -139,10 +139,10 @@ public final class TreePaths {
     }
 
     /** A 400-kind error naming the first link on the way to {@code p}, if there is one. */
-    static void refuseLinks(String what, Path base, Path p) throws IOException {
+    static void refuseLinks(java.util.function.Supplier<String> what, Path base, Path p) throws IOException {
         Path link = firstLink(base, p);
         if (link != null) {
-            throw RepoException.badRequest(what + ": " + Names.printable(base.relativize(link).toString())
+            throw RepoException.badRequest(what.get() + ": " + Names.printable(base.relativize(link).toString())
                     + " is a symbolic link, which the server never follows");
         }
     }

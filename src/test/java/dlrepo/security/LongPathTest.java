@@ -175,9 +175,9 @@ class LongPathTest {
     }
 
     @Test
-    void fileSystemRefusalIs400() throws Exception {
-        // in a root so deep that a branch folder cannot be created: the file system says
-        // "File name too long", which is the client's doing, not the server's
+    void deepRootRefusesLongBranchFolders() throws Exception {
+        // in a root so deep that a branch folder leaves no room for its files (before the
+        // fix the file system's "File name too long" was a 500 with a stack trace)
         Path deeper = deepFolder(Files.createTempDirectory("dlrepo-longer-"), 3900);
         try (TestServer x = TestServer.start(deeper, Map.of("DLREPO_FSYNC", "0"))) {
             String branch = seg('b', 250);

@@ -30,7 +30,7 @@ public final class ArtifactFormat extends Level {
     private final Job job;
 
     ArtifactFormat(Job job, String name) {
-        super(name, job.path().resolve(name));
+        super(name, job.path().resolve(name), job.root());
         this.job = job;
     }
 
@@ -68,14 +68,67 @@ public final class ArtifactFormat extends Level {
         return new ArrayList<>(digests().keySet());
     }
 
-    /** Where {@code relPath} lives on disk (validated, always inside the format). */
+    /**
+     * Where {@code relPath} lives on disk: validated, always inside the format, short
+     * enough to be written, and reached without going through a symbolic link (the file
+     * itself may be one: readers open it without following it, writers replace it).
+     */
     public Path file(String relPath) {
         Names.checkRelPath(relPath);
         Path p = path().resolve(relPath).normalize();
         if (!p.startsWith(path()) || p.equals(path())) {
-            throw RepoException.badRequest("Invalid file path() '" + relPath + "'");
+            throw RepoException.badRequest("Invalid file path '" + Names.printable(relPath) + "'");
+        }
+        TreePaths.checkFile("File path", p);
+        try {
+            TreePaths.refuseLinks(() -> "Invalid file path '" + Names.printable(relPath) + "'", root(), p.getParent());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
         return p;
+    }
+
+    /**
+     * Where the files of {@code relPaths} are, for reading them all (an archive): those
+     * {@link #file} would refuse (a hand-edited {@code .digests}, a symbolic link on the
+     * way) are left out. Each folder is checked for links once.
+     */
+    public SortedMap<String, Path> locations(java.util.Collection<String> relPaths) throws IOException {
+        SortedMap<String, Path> found = new TreeMap<>();
+        if (TreePaths.firstLink(root(), path()) != null) {
+            return found;
+        }
+        java.util.Set<Path> realFolders = new java.util.HashSet<>();
+        realFolders.add(path());
+        for (String rel : relPaths) {
+            Path p;
+            try {
+                Names.checkRelPath(rel);
+                p = path().resolve(rel);
+                TreePaths.checkFile("File path", p);
+            } catch (RepoException e) {
+                continue;
+            }
+            Path dir = p.getParent();
+            if (!realFolders.contains(dir)) {
+                if (TreePaths.firstLink(path(), dir) != null) {
+                    continue;
+                }
+                realFolders.add(dir);
+            }
+            found.put(rel, p);
+        }
+        return found;
+    }
+
+    /** {@link #file}, or null when {@code relPath} is not a valid path of the tree (a hand-edited {@code .digests}). */
+    private Path fileOrNull(String relPath) {
+        try {
+            return file(relPath);
+        } catch (RepoException e) {
+            LOG.warn("{}: ignoring {}: {}", path(), Names.printable(relPath), e.getMessage());
+            return null;
+        }
     }
 
     /**
@@ -175,8 +228,9 @@ public final class ArtifactFormat extends Level {
                 // dirty until done: a crash in between is repaired at start-up (recover)
                 disk.setFlag(path().resolve(".dirty"), true);
                 for (String rel : before.keySet()) {
-                    if (!files.containsKey(rel)) {
-                        Files.deleteIfExists(path().resolve(rel));
+                    Path p = files.containsKey(rel) ? null : fileOrNull(rel);
+                    if (p != null) {
+                        Files.deleteIfExists(p);
                     }
                 }
                 for (Map.Entry<String, Digest> e : files.entrySet()) {
@@ -199,7 +253,8 @@ public final class ArtifactFormat extends Level {
     private long sizeOfFiles(java.util.Collection<String> relPaths) throws IOException {
         long total = 0;
         for (String rel : relPaths) {
-            total += sizeIfFile(path().resolve(rel));
+            Path p = fileOrNull(rel);
+            total += p == null ? 0 : sizeIfFile(p);
         }
         return total;
     }
@@ -265,9 +320,14 @@ public final class ArtifactFormat extends Level {
         try {
             Files.createDirectories(work);
             for (String rel : before.keySet()) {
+                Path src = fileOrNull(rel);
+                if (src == null) {
+                    continue;
+                }
                 Path dst = work.resolve(rel);
                 Files.createDirectories(dst.getParent());
-                Files.copy(path().resolve(rel), dst);
+                // a link is copied as a link, which the command's output then ignores
+                Files.copy(src, dst, LinkOption.NOFOLLOW_LINKS);
             }
             storage().postProcessor().run(work, log, path());
             SortedMap<String, Path> after = collect(work);
@@ -289,8 +349,9 @@ public final class ArtifactFormat extends Level {
             throws IOException {
         SortedMap<String, Digest> digests = new TreeMap<>();
         for (String rel : before.keySet()) {
-            if (!after.containsKey(rel)) {
-                Files.deleteIfExists(path().resolve(rel));
+            Path p = after.containsKey(rel) ? null : fileOrNull(rel);
+            if (p != null) {
+                Files.deleteIfExists(p);
             }
         }
         for (Map.Entry<String, Path> e : after.entrySet()) {
@@ -317,7 +378,7 @@ public final class ArtifactFormat extends Level {
                     return FileVisitResult.CONTINUE;
                 }
                 try {
-                    Names.checkRelPath(rel);
+                    file(rel); // a valid name and path, short enough, in the format
                     files.put(rel, file);
                 } catch (RepoException e) {
                     LOG.warn("post-process of {}: ignoring {}: {}", path(), rel, e.getMessage());
@@ -331,7 +392,7 @@ public final class ArtifactFormat extends Level {
     private Digest hash(Path file) throws IOException {
         MessageDigest md = Digest.sha256();
         byte[] buf = new byte[storage().chunkSize()];
-        try (InputStream in = Files.newInputStream(file)) {
+        try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
             int n;
             while ((n = in.read(buf)) != -1) {
                 md.update(buf, 0, n);

@@ -229,7 +229,7 @@ public final class BlobStore {
         } catch (FileAlreadyExistsException e) {
             // replace below
         }
-        Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp-" + Disk.randomName());
+        Path tmp = TreePaths.temporarySibling(target);
         try {
             Files.createLink(tmp, blob);
             // a rename onto another link of the same inode does nothing: tmp is deleted below

@@ -14,7 +14,7 @@ public final class Branch extends Level {
     private final Repository repo;
 
     Branch(Repository repo, String name) {
-        super(name, repo.branchesDir().resolve(name));
+        super(name, repo.branchesDir().resolve(name), repo.storage().root());
         this.repo = repo;
     }
 

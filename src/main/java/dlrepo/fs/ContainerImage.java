@@ -34,6 +34,9 @@ public final class ContainerImage {
 
     /** The tagged manifest's digest, if the job has an image. */
     public Optional<Digest> manifest() throws IOException {
+        if (!format.exists()) {
+            return Optional.empty();
+        }
         Optional<String> text = Disk.readText(format.path().resolve(MARKER));
         if (text.isEmpty() || text.get().isBlank()) {
             return Optional.empty();
@@ -51,8 +54,13 @@ public final class ContainerImage {
 
     /** Where manifest {@code d} of this image is, if it is one of its manifests. */
     public Optional<Path> manifestFile(Digest d) {
-        Path p = format.path().resolve(rel("manifests", d));
-        return Files.isRegularFile(p) ? Optional.of(p) : Optional.empty();
+        Path p;
+        try {
+            p = format.file(rel("manifests", d));
+        } catch (RepoException e) {
+            return Optional.empty(); // through a symbolic link
+        }
+        return Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? Optional.of(p) : Optional.empty();
     }
 
     /**

@@ -30,10 +30,13 @@ public final class Disk {
     private static final SecureRandom RANDOM = new SecureRandom();
     private final boolean fsync;
     private final Path trash;
+    /** The storage root (the trash's parent): no symbolic link is followed below it. */
+    private final Path root;
 
     public Disk(boolean fsync, Path trash) {
         this.fsync = fsync;
         this.trash = trash;
+        this.root = trash.getParent();
     }
 
     public boolean fsync() {
@@ -48,7 +51,7 @@ public final class Disk {
 
     /** Writes {@code data} to a temporary file next to {@code target}, then renames it. */
     public void writeAtomically(Path target, byte[] data) throws IOException {
-        Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp-" + randomName());
+        Path tmp = TreePaths.temporarySibling(target);
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             ByteBuffer buf = ByteBuffer.wrap(data);
             while (buf.hasRemaining()) {
@@ -94,13 +97,23 @@ public final class Disk {
         return Files.exists(flag, LinkOption.NOFOLLOW_LINKS);
     }
 
-    /** Creates {@code dir} and its missing parents, syncing each parent that changed. */
+    /**
+     * Creates {@code dir} and its missing parents, syncing each parent that changed.
+     * Refused (400-kind) when a symbolic link is on the way, or when the path leaves no
+     * room for the files of the folder: nothing is created then.
+     */
     public void createDirectories(Path dir) throws IOException {
+        TreePaths.checkRoom("Path", dir, TreePaths.RESERVED_ENTRY);
+        TreePaths.refuseLinks(() -> "Cannot create " + Names.printable(root.relativize(dir).toString()), root, dir);
+        create(dir);
+    }
+
+    private void create(Path dir) throws IOException {
         if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
         Path parent = dir.getParent();
-        createDirectories(parent);
+        create(parent);
         try {
             Files.createDirectory(dir);
         } catch (FileAlreadyExistsException e) {
@@ -147,6 +160,13 @@ public final class Disk {
      * then deleted file by file. Whatever a crash leaves in the trash is purged later.
      */
     public void remove(Path dir) throws IOException {
+        // a level reached through a link is not in the tree: never moved, whatever it is.
+        // A level that is itself a link is moved as a link (a rename does not follow it)
+        // and deleted as one.
+        Path link = TreePaths.firstLink(root, dir.getParent());
+        if (link != null) {
+            throw new IOException("refusing to remove " + dir + ": " + link + " is a symbolic link");
+        }
         Files.createDirectories(trash);
         Path doomed = trash.resolve(randomName());
         try {
@@ -175,10 +195,19 @@ public final class Disk {
         return names;
     }
 
+    /**
+     * Deletes {@code root} and what it holds, never following a symbolic link: a link,
+     * {@code root} itself or one found inside, is deleted as a link, never its target.
+     */
     public static void deleteTree(Path root) throws IOException {
         if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
+        if (Files.isSymbolicLink(root)) {
+            Files.deleteIfExists(root);
+            return;
+        }
+        // without FOLLOW_LINKS the walk visits links as files and never enters them
         Files.walkFileTree(root, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {

@@ -19,7 +19,7 @@ public final class Job extends Level {
     private final Tag tag;
 
     Job(Tag tag, String name) {
-        super(name, tag.path().resolve(name));
+        super(name, tag.path().resolve(name), tag.root());
         this.tag = tag;
     }
 

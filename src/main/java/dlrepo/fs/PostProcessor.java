@@ -72,11 +72,16 @@ public final class PostProcessor {
         }
     }
 
+    /**
+     * The command's path and output may tell secrets (a signing tool printing its key
+     * file, passphrase or environment): they go to the log only. The client learns that
+     * post-processing failed and how (status, timeout).
+     */
     private void fail(Path formatDir, String what, String output) {
-        String msg = "Post-process command " + command.orElseThrow() + " " + what
-                + (output.isEmpty() ? "" : ": " + output);
-        LOG.warn("{}: {}", formatDir, msg);
-        throw new RepoException(RepoException.Kind.POST_PROCESS_FAILED, msg);
+        LOG.warn("{}: post-process command {} {}{}", formatDir, command.orElseThrow(), what,
+                output.isEmpty() ? " (no output)" : ", its output:\n" + output);
+        throw new RepoException(RepoException.Kind.POST_PROCESS_FAILED,
+                "The post-process command " + what + ": the format stays dirty (details in the server's log)");
     }
 
     /** The end of the command's output (it may have written a lot). */

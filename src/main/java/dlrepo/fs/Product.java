@@ -9,7 +9,7 @@ public final class Product extends Level {
     private final ProductTree tree;
 
     Product(ProductTree tree, String name) {
-        super(name, tree.path().resolve(name));
+        super(name, tree.path().resolve(name), tree.repository().storage().root());
         this.tree = tree;
     }
 

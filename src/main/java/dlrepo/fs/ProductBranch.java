@@ -11,7 +11,7 @@ public final class ProductBranch extends Level {
     private final ProductVariant variant;
 
     ProductBranch(ProductVariant variant, String name) {
-        super(name, variant.path().resolve(name));
+        super(name, variant.path().resolve(name), variant.root());
         this.variant = variant;
     }
 

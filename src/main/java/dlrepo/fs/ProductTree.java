@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -47,6 +46,9 @@ public final class ProductTree {
 
     public List<Product> products() throws IOException {
         List<Product> list = new ArrayList<>();
+        if (TreePaths.firstLink(repo.storage().root(), path()) != null) {
+            return list;
+        }
         for (String n : Disk.subfolders(path())) {
             list.add(new Product(this, n));
         }
@@ -71,6 +73,8 @@ public final class ProductTree {
             throw RepoException.badRequest("Invalid version '" + p.getFileName()
                     + "': latest, stable and oldstable are aliases of other versions");
         }
+        // room for the link of any format the job may have, and its temporary name
+        TreePaths.checkRoom("Product path", p, TreePaths.NAME_MAX);
         return Optional.of(p);
     }
 
@@ -305,6 +309,9 @@ public final class ProductTree {
 
     /** Deletes the links of {@code version} pointing into {@code dir}, then empty folders up the tree. */
     private void removeLinks(Path dir, Path version) throws IOException {
+        if (TreePaths.firstLink(repo.storage().root(), version) != null) {
+            return; // not a version of this tree: nothing of it is deleted
+        }
         boolean left = false;
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(version)) {
             for (Path p : ds) {
@@ -360,7 +367,7 @@ public final class ProductTree {
     /** Creates or atomically replaces {@code link} with a relative symlink to {@code target}. */
     private void symlink(Path link, Path target) throws IOException {
         Path rel = link.getParent().relativize(target);
-        Path tmp = link.resolveSibling("." + link.getFileName() + ".tmp-" + Disk.randomName());
+        Path tmp = TreePaths.temporarySibling(link);
         try {
             Files.createSymbolicLink(tmp, rel);
             Files.move(tmp, link, StandardCopyOption.ATOMIC_MOVE);
@@ -370,18 +377,23 @@ public final class ProductTree {
         repo.storage().disk().syncDir(link.getParent());
     }
 
-    /** The format a version's symlink stands for, if it still points into this repository's branches. */
+    /**
+     * The format a version's symlink stands for, if it still points into this repository's
+     * branches, at format depth. These links are the only ones the server follows, and only
+     * when neither the version's folders nor the format's are reached through another link.
+     */
     ArtifactFormat resolve(Path link) throws IOException {
+        Path root = repo.storage().root();
         Path target;
         try {
-            if (!Files.isSymbolicLink(link)) {
-                return null;
+            if (!link.equals(TreePaths.firstLink(root, link))) {
+                return null; // not a link, or one reached through another link
             }
             target = link.getParent().resolve(Files.readSymbolicLink(link)).normalize();
         } catch (NoSuchFileException e) {
             return null;
         }
-        if (!target.startsWith(repo.branchesDir()) || !Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+        if (!target.startsWith(repo.branchesDir()) || !TreePaths.isRealFolder(root, target)) {
             return null;
         }
         Path rel = repo.branchesDir().relativize(target);

@@ -9,7 +9,7 @@ public final class ProductVariant extends Level {
     private final Product product;
 
     ProductVariant(Product product, String name) {
-        super(name, product.path().resolve(name));
+        super(name, product.path().resolve(name), product.root());
         this.product = product;
     }
 

@@ -19,7 +19,7 @@ public final class ProductVersion extends Level {
     private final ProductBranch branch;
 
     ProductVersion(ProductBranch branch, String name) {
-        super(name, branch.path().resolve(name));
+        super(name, branch.path().resolve(name), branch.root());
         this.branch = branch;
     }
 

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -141,7 +142,7 @@ public final class Quota {
 
     private void save(long value) throws IOException {
         used = value;
-        if (Files.isDirectory(repoDir)) {
+        if (Files.isDirectory(repoDir, LinkOption.NOFOLLOW_LINKS)) {
             disk.writeAtomically(file(), (value + "\n").getBytes(StandardCharsets.US_ASCII));
         }
     }
@@ -152,12 +153,12 @@ public final class Quota {
 
     /**
      * The size of the artifact files below {@code tree}: regular files whose name does not
-     * start with a dot (symlinks are not followed).
+     * start with a dot (symlinks, {@code tree} itself included, are not followed).
      */
     public static long sizeOf(Path tree) throws IOException {
         long[] total = {0};
-        if (!Files.isDirectory(tree)) {
-            return 0;
+        if (!Files.isDirectory(tree, LinkOption.NOFOLLOW_LINKS)) {
+            return 0; // nothing, or a link: never followed
         }
         Files.walkFileTree(tree, new SimpleFileVisitor<>() {
             @Override

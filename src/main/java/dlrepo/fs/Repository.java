@@ -38,7 +38,7 @@ public final class Repository {
     }
 
     public boolean exists() {
-        return java.nio.file.Files.isDirectory(path);
+        return TreePaths.isRealFolder(storage.root(), path);
     }
 
     public Storage storage() {
@@ -64,6 +64,9 @@ public final class Repository {
 
     public List<Branch> branches() throws IOException {
         List<Branch> list = new ArrayList<>();
+        if (TreePaths.firstLink(storage.root(), branchesDir()) != null) {
+            return list;
+        }
         for (String n : Disk.subfolders(branchesDir())) {
             list.add(new Branch(this, n));
         }

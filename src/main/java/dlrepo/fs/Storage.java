@@ -40,6 +40,14 @@ public final class Storage {
     /** The repository of {@code user} ({@code users/<user>/}), which may not exist yet. */
     public Repository userRepository(String user) {
         String name = Names.checkCanonical("user", user);
+        try {
+            if (TreePaths.firstLink(root, root.resolve("users").resolve(name)) != null) {
+                // never followed (see TreePaths): the repository does not exist
+                throw RepoException.notFound("User repository ~" + name + " not found");
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         return users.computeIfAbsent(name, u -> {
             Path dir = root.resolve("users").resolve(u);
             return new Repository(this, dir, "/~" + u + "/", u, new Quota(u, dir, userQuota, disk));
@@ -57,6 +65,13 @@ public final class Storage {
 
     /** Creates the folders the daemon needs and purges what an interrupted removal left. */
     public void init() throws IOException {
+        for (String name : List.of("branches", "products", "users", ".blobs", ".blobs/sha256", ".uploads", ".trash")) {
+            Path link = TreePaths.firstLink(root, root.resolve(name));
+            if (link != null) {
+                throw new IOException("DLREPO_ROOT_DIR=" + root + ": " + root.relativize(link)
+                        + " is a symbolic link, which the server never follows: make it a folder");
+            }
+        }
         blobs.init();
         disk.createDirectories(root.resolve("branches"));
         disk.purgeTrash();

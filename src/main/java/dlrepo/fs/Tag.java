@@ -16,7 +16,7 @@ public final class Tag extends Level {
     private final Branch branch;
 
     Tag(Branch branch, String name) {
-        super(name, branch.path().resolve(name));
+        super(name, branch.path().resolve(name), branch.root());
         this.branch = branch;
     }
 

@@ -3,6 +3,7 @@ package dlrepo.http;
 import dlrepo.fs.ArtifactFormat;
 import dlrepo.fs.Digest;
 import dlrepo.fs.Job;
+import dlrepo.fs.Names;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
@@ -78,11 +79,17 @@ public final class ArchiveHandler implements HttpHandler {
         send(ex, prefix, sources, job.timestamp());
     }
 
-    private static void send(HttpServerExchange ex, String prefix, List<TarStream.Source> sources, double mtime)
+    /**
+     * The prefix comes from names and from job metadata, which a restored or hand-edited
+     * tree may hold unchecked: it is made one valid name (no '/', '\\', control or
+     * invisible character, no leading dot) before it names the archive and its members.
+     */
+    private static void send(HttpServerExchange ex, String rawPrefix, List<TarStream.Source> sources, double mtime)
             throws IOException {
+        String prefix = Names.replaceInvalid(rawPrefix);
         TarStream tar = new TarStream(prefix, sources, (long) mtime);
         ex.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/x-tar");
-        ex.getResponseHeaders().put(Headers.CONTENT_DISPOSITION, "attachment; filename=\"" + prefix + ".tar\"");
+        ex.getResponseHeaders().put(Headers.CONTENT_DISPOSITION, ContentDisposition.attachment(prefix + ".tar"));
         ex.setResponseContentLength(tar.length());
         if (!ex.getRequestMethod().equals(Methods.HEAD)) {
             BlockingSink sink = new BlockingSink(ex);
@@ -91,9 +98,14 @@ public final class ArchiveHandler implements HttpHandler {
         }
     }
 
+    /** The files of {@code f}, but entries of its {@code .digests} that are not valid paths of the tree. */
     private static void addFormat(List<TarStream.Source> sources, ArtifactFormat f, String dir) throws IOException {
-        for (Map.Entry<String, Digest> e : f.digests().entrySet()) {
-            sources.add(new TarStream.Source(dir + e.getKey(), f.path().resolve(e.getKey()), e.getValue()));
+        if (!Names.isValid(f.name())) {
+            return; // a folder restored by hand
+        }
+        Map<String, Digest> digests = f.digests();
+        for (Map.Entry<String, java.nio.file.Path> e : f.locations(digests.keySet()).entrySet()) {
+            sources.add(new TarStream.Source(dir + e.getKey(), e.getValue(), digests.get(e.getKey())));
         }
     }
 }

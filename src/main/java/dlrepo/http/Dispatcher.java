@@ -67,6 +67,12 @@ public final class Dispatcher implements HttpHandler {
                 case CONFLICT -> 409;
             };
             message = e.getMessage();
+        } else if (nameTooLong(t)) {
+            // the paths are checked before anything is created; this is the last line
+            // (a file system with shorter limits than Linux's usual ones)
+            status = 400;
+            message = "File name too long for the server's file system";
+            LOG.warn("{} {}: {}", ex.getRequestMethod(), ex.getRequestURI(), t.toString());
         } else if (diskFull(t)) {
             status = 507;
             message = "Insufficient storage: no space left on the server's disk";
@@ -132,6 +138,16 @@ public final class Dispatcher implements HttpHandler {
         for (Throwable c = t; c != null; c = c.getCause()) {
             String m = c instanceof FileSystemException fse ? fse.getReason() : c.getMessage();
             if (m != null && m.contains("No space left on device")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** ENAMETOOLONG: a path or one of its names is longer than the file system takes. */
+    private static boolean nameTooLong(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof FileSystemException fse && "File name too long".equals(fse.getReason())) {
                 return true;
             }
         }

@@ -30,15 +30,20 @@ public final class FileSender {
         this.xSendfileHeader = xSendfileHeader;
     }
 
-    /** Sends {@code file}; {@code digest} may be null when unknown. */
+    /**
+     * Sends {@code file}; {@code digest} may be null when unknown. A symbolic link is never
+     * followed: neither {@code file} nor its folder may be one (the caller vouches for the
+     * folders above, see {@code ArtifactFormat.file}), and the file is opened without
+     * following a link swapped in meanwhile.
+     */
     public void send(HttpServerExchange ex, Path file, Digest digest) throws IOException {
         BasicFileAttributes attrs;
         try {
             attrs = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            if (!attrs.isRegularFile() || Files.isSymbolicLink(file.getParent())) {
+                throw HttpError.notFound("File not found");
+            }
         } catch (NoSuchFileException e) {
-            throw HttpError.notFound("File not found");
-        }
-        if (!attrs.isRegularFile()) {
             throw HttpError.notFound("File not found");
         }
         long size = attrs.size();
@@ -76,7 +81,7 @@ public final class FileSender {
         if (ex.getRequestMethod().equals(Methods.HEAD) || length == 0) {
             return;
         }
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
             BlockingSink sink = new BlockingSink(ex);
             sink.transfer(ch, start, length);
             sink.finish();

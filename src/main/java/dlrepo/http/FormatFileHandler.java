@@ -24,8 +24,7 @@ public final class FormatFileHandler implements HttpHandler {
         if (files.size() == 1 && !files.get(0).equals("index.html")) {
             String file = files.get(0);
             String name = Path.of(file).getFileName().toString();
-            ex.getResponseHeaders().put(Headers.CONTENT_DISPOSITION,
-                    "attachment; filename=\"" + name.replace("\"", "") + "\"");
+            ex.getResponseHeaders().put(Headers.CONTENT_DISPOSITION, ContentDisposition.attachment(name));
             Responses.redirect(ex, base + Responses.path(List.of(file.split("/"))));
         } else {
             Responses.redirect(ex, base + "/");

@@ -42,7 +42,9 @@ final class TarStream {
         sorted.sort(Comparator.comparing(Source::name));
         StringBuilder sumLines = new StringBuilder();
         long total = 0;
+        requireSafe(prefix);
         for (Source s : sorted) {
+            requireSafe(s.name());
             long size;
             try {
                 var attrs = Files.readAttributes(s.file(), java.nio.file.attribute.BasicFileAttributes.class,
@@ -65,6 +67,22 @@ final class TarStream {
         length = total;
     }
 
+    /**
+     * Member names are extracted as paths: none may be absolute, hold '\\' (a separator on
+     * Windows), an empty, '.' or '..' segment, or a control character. The callers build
+     * them from validated names; this is the last line.
+     */
+    private static void requireSafe(String name) {
+        boolean bad = name.isEmpty() || name.startsWith("/") || name.indexOf('\\') >= 0
+                || name.chars().anyMatch(c -> c < 0x20 || c == 0x7f);
+        for (String seg : name.split("/", -1)) {
+            bad |= seg.isEmpty() || seg.equals(".") || seg.equals("..");
+        }
+        if (bad) {
+            throw new IllegalArgumentException("unsafe archive member name: " + name);
+        }
+    }
+
     long length() {
         return length;
     }
@@ -72,7 +90,7 @@ final class TarStream {
     void write(BlockingSink sink) throws IOException {
         for (Member m : members) {
             sink.write(ByteBuffer.wrap(m.header()));
-            try (FileChannel ch = FileChannel.open(m.file(), StandardOpenOption.READ)) {
+            try (FileChannel ch = FileChannel.open(m.file(), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
                 if (ch.size() != m.size()) {
                     throw new IOException(m.file() + " changed while being archived");
                 }

@@ -196,11 +196,23 @@ public final class AuthService implements Access, AutoCloseable {
             return;
         }
         if (!rules.acls().allows(id, op, path)) {
-            if (id.isAnonymous()) {
-                throw unauthorized("Authentication required");
-            }
-            throw new HttpError(403, "User " + id.login() + " may not " + op.name().toLowerCase() + " " + path);
+            throw refusal(id, op, path);
         }
+    }
+
+    /** 401 for the anonymous caller, else 403 naming the caller, the operation and the path (all as sent). */
+    private HttpError refusal(Identity id, Operation op, String path) {
+        if (id.isAnonymous()) {
+            return unauthorized("Authentication required");
+        }
+        return new HttpError(403, "User " + id.login() + " may not " + op.name().toLowerCase(java.util.Locale.ROOT)
+                + " " + path);
+    }
+
+    @Override
+    public HttpError readRefusal(HttpServerExchange ex, String path) {
+        return refusal(java.util.Objects.requireNonNullElse(ex.getAttachment(IDENTITY), Identity.ANONYMOUS),
+                Operation.READ, path);
     }
 
     @Override

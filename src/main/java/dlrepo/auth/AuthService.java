@@ -18,7 +18,6 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.Map;
-import java.util.OptionalLong;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,8 +25,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Who is calling (proxy headers, HTTP Basic against LDAP or the auth file, or anonymous)
  * and what they may do (the ACL files). Successful logins are cached under a hash of the
- * credentials. {@link #reload()} (SIGHUP) re-reads the auth file and the ACLs and
- * flushes the cache; broken files on reload keep the previous ones.
+ * client and the credentials; failed ones are counted per client ({@link LoginThrottle}).
+ * {@link #reload()} (SIGHUP) re-reads the auth file and the ACLs and flushes the cache;
+ * broken files on reload keep the previous ones.
  */
 public final class AuthService implements Access, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AuthService.class);
@@ -119,26 +119,32 @@ public final class AuthService implements Access, AutoCloseable {
         if (cached != null) {
             return cached;
         }
-        OptionalLong retry = throttle.retryAfter(client);
-        if (retry.isPresent()) {
+        LoginThrottle.Attempt attempt = throttle.begin(client);
+        if (attempt.retryAfter() > 0) {
             throw new HttpError(429, "Too many failed logins, try again later",
-                    Map.of("Retry-After", String.valueOf(retry.getAsLong())));
+                    Map.of("Retry-After", String.valueOf(attempt.retryAfter())));
         }
         String why = LoginName.problem(credentials[0]);
         if (why != null) {
-            throttle.failed(client);
-            LOG.warn("login refused from {} (not a valid user name): {}", client, why);
+            LOG.warn("login from {} refused (not a valid user name): {}", client, why);
             throw unauthorized("Invalid credentials");
         }
-        Set<String> groups = check(credentials[0], credentials[1]);
+        Set<String> groups;
+        try {
+            groups = check(credentials[0], credentials[1]);
+        } catch (HttpError e) {
+            // the directory is down: nothing was tried
+            attempt.succeeded();
+            throw e;
+        }
         if (groups == null || groups.isEmpty()) {
-            throttle.failed(client);
             if (groups != null) {
                 // the password was right: saying so to the caller would confirm a guess
                 LOG.warn("login {} refused: it has no group", credentials[0]);
             }
             throw unauthorized("Invalid credentials");
         }
+        attempt.succeeded();
         Identity id = new Identity(credentials[0], groups);
         if (config.cacheSize() > 0 && config.cacheTtl() > 0) {
             // Caffeine evicts asynchronously: a size of 0 would still serve an entry for a while

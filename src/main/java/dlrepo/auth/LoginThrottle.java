@@ -10,15 +10,14 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.HexFormat;
-import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 
 /**
  * Failed logins per client: after {@code max} failures within {@code window} (counted from
- * the first one), the client is refused at once until the window ends. Nothing waits: a
- * refused request is answered without checking anything. The counts live in a bounded
- * cache, so that a flood of addresses costs a bounded amount of memory.
+ * the client's first attempt), the client is refused at once until the window ends.
+ * Nothing waits: a refused request is answered without checking anything. The counts live
+ * in a bounded cache, so that a flood of addresses costs a bounded amount of memory.
  */
 final class LoginThrottle {
     /** How many clients are tracked at most (the least recent ones are forgotten first). */
@@ -42,26 +41,48 @@ final class LoginThrottle {
                 .expireAfterWrite(Duration.ofNanos(windowNanos)).build();
     }
 
-    /** Seconds until {@code client} may try again, empty if it may now. */
-    OptionalLong retryAfter(String client) {
+    /**
+     * Counts a login attempt of {@code client} before its credentials are checked, so that
+     * attempts made at once cannot exceed the limit either. Empty if it may go on (call
+     * {@link Attempt#succeeded} if it does, else it stays counted as a failure); else the
+     * seconds until the client may try again.
+     */
+    Attempt begin(String client) {
         if (max <= 0) {
-            return OptionalLong.empty();
+            return Attempt.FREE;
         }
-        Window w = windows.getIfPresent(client);
-        if (w == null || w.failures().get() < max) {
-            return OptionalLong.empty();
+        long now = ticker.read();
+        // a window starts with the first attempt; an expired one is replaced
+        Window w = windows.get(client, k -> new Window(now, new AtomicInteger()));
+        long left = w.start() + windowNanos - now;
+        if (w.failures().incrementAndGet() > max && left > 0) {
+            w.failures().decrementAndGet();
+            return new Attempt(null, Math.max(1, (left + 999_999_999L) / 1_000_000_000L));
         }
-        long left = w.start() + windowNanos - ticker.read();
-        if (left <= 0) {
-            return OptionalLong.empty();
-        }
-        return OptionalLong.of(Math.max(1, (left + 999_999_999L) / 1_000_000_000L));
+        return new Attempt(w.failures(), 0);
     }
 
-    void failed(String client) {
-        if (max > 0) {
-            // created on the first failure only: the window is not pushed back by later ones
-            windows.get(client, k -> new Window(ticker.read(), new AtomicInteger())).failures().incrementAndGet();
+    /** A login attempt: refused ({@code retryAfter} seconds > 0), or counted until it succeeds. */
+    static final class Attempt {
+        static final Attempt FREE = new Attempt(null, 0);
+        private final AtomicInteger counted;
+        private final long retryAfter;
+
+        private Attempt(AtomicInteger counted, long retryAfter) {
+            this.counted = counted;
+            this.retryAfter = retryAfter;
+        }
+
+        /** Seconds to wait before trying again; 0 if the attempt may go on. */
+        long retryAfter() {
+            return retryAfter;
+        }
+
+        /** A successful login is not a failure. */
+        void succeeded() {
+            if (counted != null) {
+                counted.decrementAndGet();
+            }
         }
     }
 

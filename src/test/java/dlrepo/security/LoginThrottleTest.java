@@ -115,6 +115,27 @@ class LoginThrottleTest {
     }
 
     @Test
+    void attemptsMadeAtOnceCountToo() throws Exception {
+        try (TestAuth setup = new TestAuth()) {
+            setup.user("alice", BCrypt.withDefaults().hashToString(8, "alice-pw".toCharArray()), "dev")
+                    .acl("dev", "r /**");
+            try (TestServer s = setup.start("DLREPO_AUTH_MAX_FAILURES", "3")) {
+                List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> all = new java.util.ArrayList<>();
+                for (int i = 0; i < 16; i++) {
+                    Caller c = basic(s, "alice", "guess" + i);
+                    all.add(s.client().sendAsync(c.request("/").GET().build(), HttpResponse.BodyHandlers.ofString()));
+                }
+                Map<Integer, Integer> statuses = new java.util.TreeMap<>();
+                for (var f : all) {
+                    statuses.merge(f.get().statusCode(), 1, Integer::sum);
+                }
+                // three passwords were checked, no more
+                assertEquals(Map.of(401, 3, 429, 13), statuses);
+            }
+        }
+    }
+
+    @Test
     void theBlockEndsWithTheWindow() throws Exception {
         try (TestAuth setup = new TestAuth()) {
             setup.user("alice", "alice-pw", "dev").acl("dev", "r /**");

@@ -47,7 +47,9 @@ public record Config(
             Optional<String> groupsHeader,
             int cacheSize,
             long cacheTtl,
-            Optional<Ldap> ldap) {
+            Optional<Ldap> ldap,
+            int maxFailures,
+            long failureWindow) {
     }
 
     /** LDAP settings, present when DLREPO_LDAP_URL is set. */
@@ -187,7 +189,9 @@ public record Config(
         return new Auth(disabled, realm, Path.of(r.string("DLREPO_AUTH_FILE", "/etc/dlrepo/auth")), aclsDir,
                 r.bool("DLREPO_IGNORE_PASSWORDS", false), login, groups,
                 (int) r.number("DLREPO_AUTH_CACHE_SIZE", 4096, 0, 10_000_000),
-                r.number("DLREPO_AUTH_CACHE_TTL", 600, 0, 86400 * 365), ldap);
+                r.number("DLREPO_AUTH_CACHE_TTL", 600, 0, 86400 * 365), ldap,
+                (int) r.number("DLREPO_AUTH_MAX_FAILURES", 10, 0, 1_000_000),
+                r.number("DLREPO_AUTH_FAILURE_WINDOW", 300, 1, 86400));
     }
 
     /** A variable outside the core set, for the parts of the daemon that read their own. */

@@ -59,6 +59,8 @@ public final class TestAuth implements AutoCloseable {
         env.put("DLREPO_AUTH_FILE", authFile.toString());
         env.put("DLREPO_ACLS_DIR", aclsDir.toString());
         env.put("DLREPO_TAG_CLEANUP_PERIOD", "0");
+        // tests try many wrong credentials from one address; security/LoginThrottleTest sets its limits
+        env.put("DLREPO_AUTH_MAX_FAILURES", "0");
         for (int i = 0; i + 1 < extra.length; i += 2) {
             env.put(extra[i], extra[i + 1]);
         }

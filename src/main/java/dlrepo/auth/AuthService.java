@@ -2,6 +2,7 @@ package dlrepo.auth;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Ticker;
 import dlrepo.Config;
 import dlrepo.http.Access;
 import dlrepo.http.HttpError;
@@ -24,8 +25,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Who is calling (proxy headers, HTTP Basic against LDAP or the auth file, or anonymous)
  * and what they may do (the ACL files). Successful logins are cached under a hash of the
- * credentials. {@link #reload()} (SIGHUP) re-reads the auth file and the ACLs and
- * flushes the cache; broken files on reload keep the previous ones.
+ * client and the credentials; failed ones are counted per client ({@link LoginThrottle}).
+ * {@link #reload()} (SIGHUP) re-reads the auth file and the ACLs and flushes the cache;
+ * broken files on reload keep the previous ones.
  */
 public final class AuthService implements Access, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AuthService.class);
@@ -37,12 +39,14 @@ public final class AuthService implements Access, AutoCloseable {
     private final Config.Auth config;
     private final LdapDirectory ldap;
     private final Cache<String, Identity> cache;
+    private final LoginThrottle throttle;
     private volatile Rules rules;
 
     private AuthService(Config.Auth config, LdapDirectory ldap, Rules rules) {
         this.config = config;
         this.ldap = ldap;
         this.rules = rules;
+        this.throttle = new LoginThrottle(config.maxFailures(), config.failureWindow(), Ticker.systemTicker());
         this.cache = Caffeine.newBuilder().maximumSize(config.cacheSize())
                 .expireAfterWrite(Duration.ofSeconds(config.cacheTtl())).build();
     }
@@ -82,7 +86,15 @@ public final class AuthService implements Access, AutoCloseable {
         if (config.loginHeader().isPresent()) {
             String login = ex.getRequestHeaders().getFirst(config.loginHeader().get());
             if (login == null || login.isBlank()) {
-                throw unauthorized("Missing " + config.loginHeader().get() + " header");
+                // the header's name is configuration: not for a caller who did not send it
+                LOG.debug("no {} header: 401", config.loginHeader().get());
+                throw unauthorized("Authentication required");
+            }
+            login = login.strip();
+            String why = LoginName.problem(login);
+            if (why != null) {
+                LOG.warn("{} header refused (not a valid user name): {}", config.loginHeader().get(), why);
+                throw unauthorized("Invalid login");
             }
             String groups = ex.getRequestHeaders().getFirst(config.groupsHeader().orElseThrow());
             Set<String> set = new LinkedHashSet<>();
@@ -93,22 +105,46 @@ public final class AuthService implements Access, AutoCloseable {
                     }
                 }
             }
-            return new Identity(login.strip(), set);
+            return new Identity(login, set);
         }
         String header = ex.getRequestHeaders().getFirst(Headers.AUTHORIZATION);
         if (header == null) {
             return Identity.ANONYMOUS;
         }
         String[] credentials = basic(header);
-        String key = hash(credentials[0], credentials[1]);
+        String client = LoginThrottle.client(ex);
+        // per client: while a client is refused, only what it proved itself is served
+        String key = hash(client, credentials[0], credentials[1]);
         Identity cached = cache.getIfPresent(key);
         if (cached != null) {
             return cached;
         }
-        Set<String> groups = check(credentials[0], credentials[1]);
-        if (groups == null || groups.isEmpty()) {
-            throw unauthorized(groups == null ? "Invalid credentials" : "User has no group");
+        LoginThrottle.Attempt attempt = throttle.begin(client);
+        if (attempt.retryAfter() > 0) {
+            throw new HttpError(429, "Too many failed logins, try again later",
+                    Map.of("Retry-After", String.valueOf(attempt.retryAfter())));
         }
+        String why = LoginName.problem(credentials[0]);
+        if (why != null) {
+            LOG.warn("login from {} refused (not a valid user name): {}", client, why);
+            throw unauthorized("Invalid credentials");
+        }
+        Set<String> groups;
+        try {
+            groups = check(credentials[0], credentials[1]);
+        } catch (HttpError e) {
+            // the directory is down: nothing was tried
+            attempt.succeeded();
+            throw e;
+        }
+        if (groups == null || groups.isEmpty()) {
+            if (groups != null) {
+                // the password was right: saying so to the caller would confirm a guess
+                LOG.warn("login {} refused: it has no group", credentials[0]);
+            }
+            throw unauthorized("Invalid credentials");
+        }
+        attempt.succeeded();
         Identity id = new Identity(credentials[0], groups);
         if (config.cacheSize() > 0 && config.cacheTtl() > 0) {
             // Caffeine evicts asynchronously: a size of 0 would still serve an entry for a while
@@ -117,6 +153,12 @@ public final class AuthService implements Access, AutoCloseable {
         return id;
     }
 
+    /**
+     * The groups of {@code login} if {@code password} is right (or not checked), else null.
+     * An unknown login, and a known one whose password is stored in clear, is also checked
+     * against a dummy field of the file's typical hash cost: how long a check takes does not
+     * tell which logins exist.
+     */
     private Set<String> check(String login, String password) {
         boolean checkPassword = !config.ignorePasswords();
         if (ldap != null) {
@@ -127,11 +169,16 @@ public final class AuthService implements Access, AutoCloseable {
                 throw new HttpError(503, "Authentication service unavailable, try again later");
             }
         }
-        AuthFile.User u = rules.users().user(login);
-        if (u == null || (checkPassword && !Passwords.matches(u.password(), password))) {
-            return null;
+        AuthFile users = rules.users();
+        AuthFile.User u = users.user(login);
+        if (!checkPassword) {
+            return u == null ? null : u.groups();
         }
-        return u.groups();
+        if (u == null || u.fast()) {
+            // only the time this takes matters, not its result
+            Passwords.matches(users.dummyPassword(), password);
+        }
+        return u != null && Passwords.matches(u.password(), password) ? u.groups() : null;
     }
 
     private String[] basic(String header) {
@@ -151,9 +198,11 @@ public final class AuthService implements Access, AutoCloseable {
         return new String[] {decoded.substring(0, colon), decoded.substring(colon + 1)};
     }
 
-    private static String hash(String login, String password) {
+    private static String hash(String client, String login, String password) {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
+            md.update(client.getBytes(StandardCharsets.UTF_8));
+            md.update((byte) 0);
             md.update(login.getBytes(StandardCharsets.UTF_8));
             md.update((byte) 0);
             md.update(password.getBytes(StandardCharsets.UTF_8));
@@ -196,11 +245,23 @@ public final class AuthService implements Access, AutoCloseable {
             return;
         }
         if (!rules.acls().allows(id, op, path)) {
-            if (id.isAnonymous()) {
-                throw unauthorized("Authentication required");
-            }
-            throw new HttpError(403, "User " + id.login() + " may not " + op.name().toLowerCase() + " " + path);
+            throw refusal(id, op, path);
         }
+    }
+
+    /** 401 for the anonymous caller, else 403 naming the caller, the operation and the path (all as sent). */
+    private HttpError refusal(Identity id, Operation op, String path) {
+        if (id.isAnonymous()) {
+            return unauthorized("Authentication required");
+        }
+        return new HttpError(403, "User " + id.login() + " may not " + op.name().toLowerCase(java.util.Locale.ROOT)
+                + " " + path);
+    }
+
+    @Override
+    public HttpError readRefusal(HttpServerExchange ex, String path) {
+        return refusal(java.util.Objects.requireNonNullElse(ex.getAttachment(IDENTITY), Identity.ANONYMOUS),
+                Operation.READ, path);
     }
 
     @Override

@@ -74,6 +74,9 @@ final class LdapDirectory implements AutoCloseable {
                     LOG.warn("LDAP: {} entries match login {}, refusing an ambiguous login", users.getEntryCount(),
                             login);
                 }
+                if (checkPassword && !password.isEmpty()) {
+                    dummyBind(password);
+                }
                 return null;
             }
             String dn = users.getSearchEntries().get(0).getDN();
@@ -112,6 +115,18 @@ final class LdapDirectory implements AutoCloseable {
                 return null;
             }
             throw new Unavailable("LDAP " + config.url() + ": " + e.getExceptionMessage(), e);
+        }
+    }
+
+    /**
+     * A bind that fails, as long as the one of a known login with a wrong password takes:
+     * the answer for an unknown login comes no sooner than for a known one.
+     */
+    private void dummyBind(String password) {
+        try {
+            pool.bindAndRevertAuthentication("cn=dlrepo-no-such-user," + config.baseDn(), password);
+        } catch (LDAPException e) {
+            // the expected outcome; only the time it took matters
         }
     }
 

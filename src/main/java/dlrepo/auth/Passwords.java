@@ -3,8 +3,11 @@ package dlrepo.auth;
 import at.favre.lib.crypto.bcrypt.BCrypt;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.commons.codec.digest.Crypt;
 
 /**
@@ -14,7 +17,58 @@ import org.apache.commons.codec.digest.Crypt;
  * the password, or else the password in clear text. Comparisons take constant time.
  */
 public final class Passwords {
+    private static final Pattern BCRYPT = Pattern.compile("\\$2[aby]\\$(\\d\\d)\\$.*");
+    private static final Pattern SHA_CRYPT = Pattern.compile("\\$([56])\\$(rounds=(\\d+)\\$)?.*");
+    private static final SecureRandom RANDOM = new SecureRandom();
+
     private Passwords() {
+    }
+
+    /**
+     * What checking a password against {@code stored} costs, as a key: the scheme and its
+     * work factor ({@code bcrypt:10}, {@code sha-crypt:6:5000}); {@code fast} for the
+     * others. Two fields with the same key take the same time to check.
+     */
+    static String cost(String stored) {
+        Matcher m = BCRYPT.matcher(stored);
+        if (m.matches()) {
+            return "bcrypt:" + Integer.parseInt(m.group(1));
+        }
+        m = SHA_CRYPT.matcher(stored);
+        if (m.matches()) {
+            return "sha-crypt:" + m.group(1) + ":" + (m.group(3) == null ? "5000" : m.group(3));
+        }
+        return "fast";
+    }
+
+    /**
+     * A password field of the given {@link #cost} for a random password nobody knows:
+     * checking a password against it takes as long as against a real field of that cost.
+     */
+    static String dummy(String cost) {
+        char[] secret = HexFormat.of().formatHex(randomBytes(16)).toCharArray();
+        String[] parts = cost.split(":");
+        try {
+            if (parts[0].equals("bcrypt")) {
+                int rounds = Integer.parseInt(parts[1]);
+                if (rounds >= 4 && rounds <= 31) {
+                    return BCrypt.withDefaults().hashToString(rounds, secret);
+                }
+            } else if (parts[0].equals("sha-crypt")) {
+                String saltText = Base64.getEncoder().withoutPadding().encodeToString(randomBytes(12)).replace('+', '.');
+                return Crypt.crypt(new String(secret).getBytes(StandardCharsets.UTF_8),
+                        "$" + parts[1] + "$rounds=" + parts[2] + "$" + saltText);
+            }
+        } catch (IllegalArgumentException e) {
+            // a work factor the libraries refuse: such fields fail fast anyway
+        }
+        return "{SHA256}" + Base64.getEncoder().encodeToString(randomBytes(32));
+    }
+
+    private static byte[] randomBytes(int n) {
+        byte[] b = new byte[n];
+        RANDOM.nextBytes(b);
+        return b;
     }
 
     public static boolean matches(String stored, String given) {

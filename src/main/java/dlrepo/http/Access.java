@@ -22,6 +22,12 @@ public interface Access {
         return path -> canAdd(ex, path);
     }
 
+    /**
+     * The refusal {@link #check} gives a caller who may not read {@code path} (401 or 403
+     * naming that path), for a path the caller spelled whose target it may not read.
+     */
+    HttpError readRefusal(HttpServerExchange ex, String path);
+
     /** No access control ({@code DLREPO_AUTH_DISABLED=1}). */
     Access ALLOW_ALL = new Access() {
         @Override
@@ -36,6 +42,11 @@ public interface Access {
         @Override
         public boolean canAdd(HttpServerExchange ex, String path) {
             return true;
+        }
+
+        @Override
+        public HttpError readRefusal(HttpServerExchange ex, String path) {
+            return new HttpError(403, "May not read " + path);
         }
     };
 }

@@ -19,6 +19,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The URL table. Decodes the raw path one segment at a time (an encoded '/' stays inside
@@ -107,10 +109,11 @@ public final class Router implements HttpHandler {
         Levels lv = levels(names, slash, 4, TREE_LEVELS);
         if (lv.canonical.size() >= 2 && Names.isAlias(lv.canonical.get(1))) {
             rejectWrite(ex);
+            String alias = lv.canonical.get(1);
             Branch b = repo.branch(lv.canonical.get(0));
-            Tag t = b.resolveAlias(lv.canonical.get(1)).orElseThrow(
-                    () -> HttpError.notFound("No tag of branch " + b.name() + " matches " + lv.canonical.get(1)));
-            lv.canonical.set(1, t.name());
+            resolveAlias(ex, prefix, "branches", names, slash, lv, 4, 1,
+                    b.resolveAlias(alias).map(Tag::name),
+                    () -> HttpError.notFound("No tag of branch " + b.name() + " matches " + alias));
         }
         access.check(ex, canonicalPath(prefix, "branches", names, slash, lv, 4));
         if (!lv.suffix.isEmpty()) {
@@ -155,9 +158,10 @@ public final class Router implements HttpHandler {
         ProductVariant variant = depth >= 2 ? product.variant(lv.canonical.get(1)) : null;
         ProductBranch pb = depth >= 3 ? variant.branch(lv.canonical.get(2)) : null;
         if (depth >= 4 && Names.isAlias(lv.canonical.get(3))) {
-            ProductVersion v = pb.resolveAlias(lv.canonical.get(3)).orElseThrow(
-                    () -> HttpError.notFound("No version of " + pb.name() + " matches " + lv.canonical.get(3)));
-            lv.canonical.set(3, v.name());
+            String alias = lv.canonical.get(3);
+            resolveAlias(ex, prefix, "products", names, slash, lv, 5, 3,
+                    pb.resolveAlias(alias).map(ProductVersion::name),
+                    () -> HttpError.notFound("No version of " + pb.name() + " matches " + alias));
         }
         access.check(ex, canonicalPath(prefix, "products", names, slash, lv, 5));
         if (!lv.suffix.isEmpty()) {
@@ -188,6 +192,34 @@ public final class Router implements HttpHandler {
             default -> routes.artifact();
         };
         h.handleRequest(ex);
+    }
+
+    /**
+     * Replaces the alias at {@code level} by what it stands for, if the caller may read that
+     * (the whole path, and the folder of an archive). Otherwise the answer depends on nothing
+     * the caller may not read: a caller who may read the folder holding the alias (and so
+     * knows what exists there) gets 404 when nothing matches, else the refusal of the path
+     * as spelled; a caller who may not gets that refusal in every case, the same as for a
+     * branch, product or user repository that does not exist.
+     */
+    private void resolveAlias(HttpServerExchange ex, List<String> prefix, String area, List<String> names,
+            boolean slash, Levels lv, int formatDepth, int level, Optional<String> target,
+            Supplier<HttpError> noMatch) {
+        String spelled = canonicalPath(prefix, area, names, slash, lv, formatDepth);
+        if (target.isPresent()) {
+            lv.canonical.set(level, target.get());
+            if (access.canRead(ex, canonicalPath(prefix, area, names, slash, lv, formatDepth))
+                    && (lv.suffix.isEmpty() || access.canRead(ex, folderPath(prefix, area, lv)))) {
+                return;
+            }
+        }
+        List<String> folder = new ArrayList<>(prefix);
+        folder.add(area);
+        folder.addAll(lv.canonical.subList(0, level));
+        if (target.isEmpty() && access.canRead(ex, "/" + String.join("/", folder) + "/")) {
+            throw noMatch.get();
+        }
+        throw access.readRefusal(ex, spelled);
     }
 
     private HttpHandler formatRoute(boolean read, boolean slash, String suffix) {

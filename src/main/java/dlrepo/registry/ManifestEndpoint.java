@@ -39,13 +39,18 @@ final class ManifestEndpoint {
     }
 
     void handle(HttpServerExchange ex, ImageName image, String ref) throws IOException {
-        if (!ref.startsWith("sha256:")) {
-            // the router checked the path as spelled; the tag it stands for (lower case,
-            // alias resolved) must pass the ACLs too
-            Optional<String> tag = image.resolveTag(ref);
-            if (tag.isPresent() && !tag.get().equals(ref)) {
-                access.check(ex, "/v2/" + image.name() + "/manifests/" + tag.get());
+        if (Names.isAlias(ref)) {
+            // the router checked the path as spelled; the tag an alias stands for must be
+            // readable too, and a refusal names the alias, never that tag
+            if (Methods.GET.equals(ex.getRequestMethod()) || Methods.HEAD.equals(ex.getRequestMethod())) {
+                Optional<String> tag = image.resolveTag(ref);
+                if (tag.isPresent() && !access.canRead(ex, "/v2/" + image.name() + "/manifests/" + tag.get())) {
+                    throw access.readRefusal(ex, "/v2/" + image.name() + "/manifests/" + ref);
+                }
             }
+        } else if (!ref.startsWith("sha256:") && !Names.canonical(ref).equals(ref)) {
+            // a tag in another case: checked as the tag it is
+            access.check(ex, "/v2/" + image.name() + "/manifests/" + Names.canonical(ref));
         }
         switch (ex.getRequestMethod().toString()) {
             case "GET", "HEAD" -> get(ex, image, ref);

@@ -16,12 +16,12 @@ import java.net.InetAddress;
  * people under {@code ou=people}, {@code groupOfNames} groups (member = DN) and
  * {@code posixGroup} groups (memberUid = login) under {@code ou=groups}.
  */
-final class TestDirectory implements AutoCloseable {
-    static final String BASE = "dc=example,dc=com";
+public final class TestDirectory implements AutoCloseable {
+    public static final String BASE = "dc=example,dc=com";
     private final InMemoryDirectoryServer server;
     private final int port;
 
-    TestDirectory() throws Exception {
+    public TestDirectory() throws Exception {
         port = DaemonProcess.freePort();
         InMemoryDirectoryServerConfig cfg = new InMemoryDirectoryServerConfig(BASE);
         cfg.setListenerConfigs(InMemoryListenerConfig.createLDAPConfig("default", InetAddress.getLoopbackAddress(),
@@ -48,16 +48,16 @@ final class TestDirectory implements AutoCloseable {
         server.startListening();
     }
 
-    String url() {
+    public String url() {
         return "ldap://127.0.0.1:" + port;
     }
 
-    int port() {
+    public int port() {
         return port;
     }
 
     /** Adds a person {@code uid=<uid>} under {@code ou} with a clear-text userPassword. */
-    String person(String ou, String uid, String password) throws Exception {
+    public String person(String ou, String uid, String password) throws Exception {
         String dn = new com.unboundid.ldap.sdk.RDN("uid", uid) + ",ou=" + ou + "," + BASE;
         server.add("dn: " + dn, "objectClass: top", "objectClass: person", "objectClass: organizationalPerson",
                 "objectClass: inetOrgPerson", "uid: " + uid, "cn: " + uid, "sn: " + uid, "userPassword: " + password);
@@ -65,19 +65,19 @@ final class TestDirectory implements AutoCloseable {
     }
 
     /** A person without any userPassword attribute. */
-    String personWithoutPassword(String uid) throws Exception {
+    public String personWithoutPassword(String uid) throws Exception {
         String dn = new com.unboundid.ldap.sdk.RDN("uid", uid) + ",ou=people," + BASE;
         server.add("dn: " + dn, "objectClass: top", "objectClass: person", "objectClass: organizationalPerson",
                 "objectClass: inetOrgPerson", "uid: " + uid, "cn: " + uid, "sn: " + uid);
         return dn;
     }
 
-    String person(String uid, String password) throws Exception {
+    public String person(String uid, String password) throws Exception {
         return person("people", uid, password);
     }
 
     /** A groupOfNames whose members are the given DNs. */
-    void group(String cn, String... memberDns) throws Exception {
+    public void group(String cn, String... memberDns) throws Exception {
         String[] lines = new String[4 + memberDns.length];
         lines[0] = "dn: cn=" + cn + ",ou=groups," + BASE;
         lines[1] = "objectClass: top";
@@ -90,7 +90,7 @@ final class TestDirectory implements AutoCloseable {
     }
 
     /** A posixGroup whose members are the given logins (memberUid). */
-    void posixGroup(String cn, int gid, String... uids) throws Exception {
+    public void posixGroup(String cn, int gid, String... uids) throws Exception {
         String[] lines = new String[5 + uids.length];
         lines[0] = "dn: cn=" + cn + ",ou=groups," + BASE;
         lines[1] = "objectClass: top";
@@ -103,17 +103,17 @@ final class TestDirectory implements AutoCloseable {
         server.add(lines);
     }
 
-    void setPassword(String dn, String password) throws Exception {
+    public void setPassword(String dn, String password) throws Exception {
         server.modify(dn, new Modification(ModificationType.REPLACE, "userPassword", password));
     }
 
     /** Stops listening and drops every connection (the data stays). */
-    void stop() {
+    public void stop() {
         server.shutDown(true);
     }
 
     /** Listens again on the same port. */
-    void restart() throws Exception {
+    public void restart() throws Exception {
         server.startListening();
     }
 

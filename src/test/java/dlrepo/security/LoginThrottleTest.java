@@ -1,0 +1,183 @@
+package dlrepo.security;
+
+import static dlrepo.Check.assertStatus;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import at.favre.lib.crypto.bcrypt.BCrypt;
+import dlrepo.Caller;
+import dlrepo.Config;
+import dlrepo.TestAuth;
+import dlrepo.TestServer;
+import dlrepo.auth.TestDirectory;
+import java.net.http.HttpResponse;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Guessing passwords: an unknown login costs as much as a known one with a hashed password
+ * (no timing tells which users exist), and a client that keeps failing gets 429 with
+ * Retry-After at once (no password checked, no thread held) until its window ends, while
+ * credentials it proved right before, other clients and anonymous requests are unaffected.
+ */
+class LoginThrottleTest {
+
+    private static Caller basic(TestServer s, String login, String password, String... headers) {
+        String[] all = Arrays.copyOf(headers, headers.length + 2);
+        all[headers.length] = "Authorization";
+        all[headers.length + 1] = Caller.basicHeader(login, password);
+        return Caller.headers(s, all);
+    }
+
+    private static long timed(Caller c) throws Exception {
+        long t0 = System.nanoTime();
+        HttpResponse<String> r = c.get("/branches/");
+        long t = System.nanoTime() - t0;
+        assertStatus(401, r);
+        return t;
+    }
+
+    private static long median(long[] values) {
+        long[] v = values.clone();
+        Arrays.sort(v);
+        return v[v.length / 2];
+    }
+
+    @Test
+    void unknownLoginsTakeAsLongAsKnownOnes() throws Exception {
+        try (TestAuth setup = new TestAuth()) {
+            for (String login : List.of("known", "other", "third")) {
+                setup.user(login, BCrypt.withDefaults().hashToString(8, (login + "-pw").toCharArray()), "dev");
+            }
+            setup.acl("dev", "r /**");
+            try (TestServer s = setup.start("DLREPO_AUTH_MAX_FAILURES", "0")) {
+                for (int i = 0; i < 3; i++) {
+                    timed(basic(s, "warm" + i, "x"));
+                    timed(basic(s, "known", "warm" + i));
+                }
+                // interleaved, so that a busy moment of the machine hits both alike; medians
+                int n = 15;
+                long[] unknown = new long[n];
+                long[] known = new long[n];
+                for (int i = 0; i < n; i++) {
+                    unknown[i] = timed(basic(s, "nobody" + i, "guess" + i));
+                    known[i] = timed(basic(s, "known", "guess" + i));
+                }
+                long mu = median(unknown);
+                long mk = median(known);
+                String what = "median unknown " + mu / 1000 + " us, known " + mk / 1000 + " us";
+                System.out.println("login timing (bcrypt cost 8): " + what);
+                assertTrue(mu * 3 >= mk, what);
+                assertTrue(mu <= mk * 3, what);
+            }
+        }
+    }
+
+    @Test
+    void repeatedFailuresGet429() throws Exception {
+        try (TestAuth setup = new TestAuth()) {
+            setup.user("alice", "alice-pw", "dev").user("bob", "bob-pw", "dev").user("carol", "carol-pw", "dev")
+                    .acl("dev", "r /**").acl("ANONYMOUS", "r /branches/**");
+            try (TestServer s = setup.start("DLREPO_AUTH_MAX_FAILURES", "3", "DLREPO_AUTH_FAILURE_WINDOW", "60")) {
+                assertStatus(200, basic(s, "alice", "alice-pw").get("/"));
+                for (int i = 0; i < 3; i++) {
+                    assertStatus(401, basic(s, "alice", "wrong" + i).get("/"));
+                }
+                HttpResponse<String> r = basic(s, "alice", "wrong").get("/");
+                assertStatus(429, r);
+                int retry = Integer.parseInt(r.headers().firstValue("Retry-After").orElse("-1"));
+                assertTrue(retry >= 1 && retry <= 60, "Retry-After: " + retry);
+                assertTrue(r.body().contains("error"), r.body());
+                // the right password of another user: not even checked
+                assertStatus(429, basic(s, "bob", "bob-pw").get("/"));
+                assertStatus(429, basic(s, "nobody", "x").get("/"));
+                // credentials this client proved right before keep working
+                assertStatus(200, basic(s, "alice", "alice-pw").get("/"));
+                // anonymous requests are not logins
+                assertStatus(200, Caller.anonymous(s).get("/branches/"));
+                // behind a proxy on this machine, the client is the last X-Forwarded-For address
+                assertStatus(200, basic(s, "bob", "bob-pw", "X-Forwarded-For", "203.0.113.7").get("/"));
+                assertStatus(401, basic(s, "bob", "wrong", "X-Forwarded-For", "203.0.113.7").get("/"));
+                // ... the last one only: what a client puts before it is not believed
+                assertStatus(429, basic(s, "carol", "carol-pw", "X-Forwarded-For", "203.0.113.8, 127.0.0.1").get("/"));
+                // IPv6 clients are counted by /64: a client has a whole one
+                for (int i = 0; i < 3; i++) {
+                    assertStatus(401, basic(s, "bob", "wrong", "X-Forwarded-For", "2001:db8::" + (i + 1)).get("/"));
+                }
+                assertStatus(429, basic(s, "carol", "carol-pw", "X-Forwarded-For", "2001:db8::99").get("/"));
+                assertStatus(200, basic(s, "carol", "carol-pw", "X-Forwarded-For", "2001:db8:0:1::1").get("/"));
+            }
+        }
+    }
+
+    @Test
+    void attemptsMadeAtOnceCountToo() throws Exception {
+        try (TestAuth setup = new TestAuth()) {
+            setup.user("alice", BCrypt.withDefaults().hashToString(8, "alice-pw".toCharArray()), "dev")
+                    .acl("dev", "r /**");
+            try (TestServer s = setup.start("DLREPO_AUTH_MAX_FAILURES", "3")) {
+                List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> all = new java.util.ArrayList<>();
+                for (int i = 0; i < 16; i++) {
+                    Caller c = basic(s, "alice", "guess" + i);
+                    all.add(s.client().sendAsync(c.request("/").GET().build(), HttpResponse.BodyHandlers.ofString()));
+                }
+                Map<Integer, Integer> statuses = new java.util.TreeMap<>();
+                for (var f : all) {
+                    statuses.merge(f.get().statusCode(), 1, Integer::sum);
+                }
+                // three passwords were checked, no more
+                assertEquals(Map.of(401, 3, 429, 13), statuses);
+            }
+        }
+    }
+
+    @Test
+    void theBlockEndsWithTheWindow() throws Exception {
+        try (TestAuth setup = new TestAuth()) {
+            setup.user("alice", "alice-pw", "dev").acl("dev", "r /**");
+            try (TestServer s = setup.start("DLREPO_AUTH_MAX_FAILURES", "2", "DLREPO_AUTH_FAILURE_WINDOW", "2")) {
+                assertStatus(401, basic(s, "alice", "w1").get("/"));
+                assertStatus(401, basic(s, "alice", "w2").get("/"));
+                HttpResponse<String> r = basic(s, "alice", "alice-pw").get("/");
+                assertStatus(429, r);
+                long retry = Long.parseLong(r.headers().firstValue("Retry-After").orElse("-1"));
+                assertTrue(retry >= 1 && retry <= 2, "Retry-After: " + retry);
+                Thread.sleep(retry * 1000 + 300);
+                assertStatus(200, basic(s, "alice", "alice-pw").get("/"));
+            }
+        }
+    }
+
+    @Test
+    void ldapFailuresAreCountedToo() throws Exception {
+        try (TestAuth setup = new TestAuth(); TestDirectory dir = new TestDirectory()) {
+            dir.group("dev", dir.person("alice", "Al1ce-Ldap"), dir.person("bob", "B0b-Ldap"));
+            setup.acl("dev", "r /**");
+            try (TestServer s = setup.start("DLREPO_LDAP_URL", dir.url(), "DLREPO_LDAP_BASE_DN", TestDirectory.BASE,
+                    "DLREPO_LDAP_START_TLS", "0", "DLREPO_LDAP_TIMEOUT", "5", "DLREPO_AUTH_MAX_FAILURES", "2")) {
+                assertStatus(401, basic(s, "alice", "wrong1").get("/"));
+                assertStatus(401, basic(s, "nobody", "wrong2").get("/"));
+                assertStatus(429, basic(s, "alice", "wrong3").get("/"));
+                assertStatus(429, basic(s, "bob", "B0b-Ldap").get("/"));
+                assertStatus(200, basic(s, "bob", "B0b-Ldap", "X-Forwarded-For", "198.51.100.1").get("/"));
+            }
+        }
+    }
+
+    @Test
+    void theLimitsAreValidated() {
+        for (String[] bad : List.of(new String[] {"DLREPO_AUTH_MAX_FAILURES", "-1"},
+                new String[] {"DLREPO_AUTH_MAX_FAILURES", "ten"},
+                new String[] {"DLREPO_AUTH_FAILURE_WINDOW", "0"},
+                new String[] {"DLREPO_AUTH_FAILURE_WINDOW", "1h"})) {
+            Map<String, String> env = new HashMap<>(Map.of("DLREPO_AUTH_DISABLED", "1", "DLREPO_ROOT_DIR", "/tmp"));
+            env.put(bad[0], bad[1]);
+            RuntimeException e = assertThrows(Config.ConfigException.class, () -> Config.fromEnv(env));
+            assertTrue(e.getMessage().startsWith(bad[0] + "=" + bad[1] + ": "), e.getMessage());
+        }
+    }
+}

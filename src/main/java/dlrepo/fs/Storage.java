@@ -1,12 +1,12 @@
 package dlrepo.fs;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
@@ -23,7 +23,12 @@ public final class Storage {
     private final int chunkSize;
     private final long userQuota;
     private final Repository repository;
-    private final Map<String, Repository> users = new ConcurrentHashMap<>();
+    /**
+     * One instance per user repository while anything uses it (its quota and product tree
+     * hold locks): weak values, so that requests for any number of names, existing or not,
+     * do not grow the map.
+     */
+    private final Cache<String, Repository> users = Caffeine.newBuilder().weakValues().build();
 
     public Storage(Path root, boolean fsync, int chunkSize, Optional<Pattern> internalFormatFilter,
             PostProcessor postProcessor, long userQuota) {
@@ -48,10 +53,16 @@ public final class Storage {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-        return users.computeIfAbsent(name, u -> {
+        return users.get(name, u -> {
             Path dir = root.resolve("users").resolve(u);
             return new Repository(this, dir, "/~" + u + "/", u, new Quota(u, dir, userQuota, disk));
         });
+    }
+
+    /** How many user repositories are held in memory (after dropping the unused ones). */
+    long userRepositoriesInMemory() {
+        users.cleanUp();
+        return users.estimatedSize();
     }
 
     /** The user repositories that exist on disk, sorted by user name. */

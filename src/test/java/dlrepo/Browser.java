@@ -81,7 +81,8 @@ public final class Browser implements AutoCloseable {
                 // tests run as root, where Chromium's own sandbox cannot start
                 "--no-sandbox",
                 "--disable-gpu",
-                // nothing but loopback is reachable: no background requests to Google's services
+                // nothing but loopback is reachable: no QUIC probes, first-run set-up,
+                // background requests to Google's services, component or sync updates
                 "--disable-quic",
                 "--no-first-run",
                 "--disable-background-networking",

@@ -15,6 +15,7 @@ import dlrepo.http.BranchHandler;
 import dlrepo.http.BranchesHandler;
 import dlrepo.http.CleanupHandler;
 import dlrepo.http.CliHandler;
+import dlrepo.http.CrossSiteGuard;
 import dlrepo.http.StaticHandler;
 import dlrepo.http.Dispatcher;
 import dlrepo.http.FileSender;
@@ -150,7 +151,7 @@ public final class Daemon implements AutoCloseable {
                         "v2", new RegistryHandler(storage, access, sender, config.chunkSize()),
                         "favicon.ico", staticFiles)));
         HttpHandler routes = auth == null ? router : new AuthHandler(auth, router);
-        graceful = Handlers.gracefulShutdown(new Dispatcher(routes));
+        graceful = Handlers.gracefulShutdown(new Dispatcher(new CrossSiteGuard(config.publicUrl(), routes)));
         Optional<SocketActivation.Inherited> inherited = SocketActivation.find(config.env());
         Undertow.Builder builder = Undertow.builder()
                 .setIoThreads(config.ioThreads())

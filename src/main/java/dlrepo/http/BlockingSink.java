@@ -30,6 +30,14 @@ final class BlockingSink {
     void transfer(FileChannel file, long position, long count) throws IOException {
         long pos = position;
         long end = position + count;
+        if (end < file.size()) {
+            // Until the headers are out, Undertow's response conduit copies a whole buffer
+            // from the file, whatever the count: bytes past a range would reach the client
+            // as the start of the next answer on the connection. Send the headers first.
+            while (!channel.flush()) {
+                channel.awaitWritable();
+            }
+        }
         while (pos < end) {
             // some of Undertow's conduits (before the headers are flushed) copy from the
             // channel's current position and ignore the position argument: set both

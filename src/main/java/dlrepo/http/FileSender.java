@@ -20,10 +20,32 @@ import java.util.regex.Pattern;
 /**
  * Sends one file: {@code Digest}, {@code ETag} (the digest), {@code If-None-Match},
  * single {@code Range} requests, zero-copy body, or only a header for the reverse proxy
- * when {@code DLREPO_X_SENDFILE_HEADER} is set.
+ * when {@code DLREPO_X_SENDFILE_HEADER} is set. Every file is uploaded content, served so
+ * that it cannot act as the person viewing it (see {@link #untrusted}).
  */
 public final class FileSender {
     private static final Pattern RANGE = Pattern.compile("bytes=(\\d*)-(\\d*)");
+    static final HttpString CONTENT_SECURITY_POLICY = new HttpString("Content-Security-Policy");
+    static final HttpString CONTENT_TYPE_OPTIONS = new HttpString("X-Content-Type-Options");
+    /**
+     * A page uploaded by one user and opened by another runs in a unique opaque origin:
+     * its requests to the daemon are cross-origin (no access to the answers, methods and
+     * headers that need a CORS preflight are never sent, the rest is refused by
+     * {@link CrossSiteGuard}), it has no access to the daemon's cookies or storage, and
+     * never to the pages of the daemon. What a documentation site needs stays allowed:
+     * <ul>
+     * <li>allow-scripts: navigation, search, highlighting, rendered math;
+     * <li>allow-forms: search boxes (a GET to the site's search page);
+     * <li>allow-popups: links with {@code target="_blank"};
+     * <li>allow-popups-to-escape-sandbox: a page opened that way (an outside site, the
+     *     daemon's own pages) works normally; uploaded files carry this policy again;
+     * <li>allow-downloads: links to the release's files.
+     * </ul>
+     * Not allowed: allow-same-origin (the point), modals, top navigation from frames,
+     * pointer lock, presentation.
+     */
+    static final String SANDBOX = "sandbox allow-scripts allow-forms allow-popups"
+            + " allow-popups-to-escape-sandbox allow-downloads";
     private final Optional<String> xSendfileHeader;
 
     public FileSender(Optional<String> xSendfileHeader) {
@@ -47,6 +69,7 @@ public final class FileSender {
             throw HttpError.notFound("File not found");
         }
         long size = attrs.size();
+        untrusted(ex);
         var h = ex.getResponseHeaders();
         h.put(Headers.CONTENT_TYPE, MimeTypes.of(file.getFileName().toString()));
         h.put(Headers.ACCEPT_RANGES, "bytes");
@@ -86,6 +109,15 @@ public final class FileSender {
             sink.transfer(ch, start, length);
             sink.finish();
         }
+    }
+
+    /**
+     * Marks an answer as uploaded content: rendered in a sandbox (see {@link #SANDBOX}),
+     * and only as the type the daemon gives it (a file is never sniffed into HTML or script).
+     */
+    public static void untrusted(HttpServerExchange ex) {
+        ex.getResponseHeaders().put(CONTENT_SECURITY_POLICY, SANDBOX);
+        ex.getResponseHeaders().put(CONTENT_TYPE_OPTIONS, "nosniff");
     }
 
     /**

@@ -3,7 +3,11 @@ package dlrepo.http;
 import java.util.Locale;
 import java.util.Map;
 
-/** Content types of the files dlrepo serves, by extension. */
+/**
+ * Content types of the files dlrepo serves, by extension. Browsers take them as they are
+ * ({@code X-Content-Type-Options: nosniff}): a stylesheet or a script of a documentation
+ * site must have its own type to be used, and a file of unknown type is only downloaded.
+ */
 final class MimeTypes {
     private static final Map<String, String> TYPES = Map.ofEntries(
             Map.entry("txt", "text/plain; charset=utf-8"),
@@ -12,21 +16,43 @@ final class MimeTypes {
             Map.entry("sha256", "text/plain; charset=utf-8"),
             Map.entry("sha256sum", "text/plain; charset=utf-8"),
             Map.entry("asc", "text/plain; charset=utf-8"),
+            Map.entry("rst", "text/plain; charset=utf-8"),
+            Map.entry("adoc", "text/plain; charset=utf-8"),
+            Map.entry("diff", "text/plain; charset=utf-8"),
+            Map.entry("patch", "text/plain; charset=utf-8"),
+            Map.entry("yaml", "text/plain; charset=utf-8"),
+            Map.entry("yml", "text/plain; charset=utf-8"),
+            Map.entry("toml", "text/plain; charset=utf-8"),
+            Map.entry("ini", "text/plain; charset=utf-8"),
+            Map.entry("csv", "text/csv; charset=utf-8"),
             Map.entry("html", "text/html; charset=utf-8"),
             Map.entry("htm", "text/html; charset=utf-8"),
+            Map.entry("xhtml", "application/xhtml+xml"),
             Map.entry("css", "text/css; charset=utf-8"),
             Map.entry("js", "text/javascript; charset=utf-8"),
+            Map.entry("mjs", "text/javascript; charset=utf-8"),
             Map.entry("json", "application/json"),
+            Map.entry("map", "application/json"),
+            Map.entry("webmanifest", "application/manifest+json"),
+            Map.entry("wasm", "application/wasm"),
             Map.entry("xml", "application/xml"),
             Map.entry("svg", "image/svg+xml"),
             Map.entry("png", "image/png"),
             Map.entry("jpg", "image/jpeg"),
             Map.entry("jpeg", "image/jpeg"),
             Map.entry("gif", "image/gif"),
+            Map.entry("webp", "image/webp"),
+            Map.entry("avif", "image/avif"),
+            Map.entry("bmp", "image/bmp"),
             Map.entry("ico", "image/x-icon"),
             Map.entry("pdf", "application/pdf"),
             Map.entry("woff", "font/woff"),
             Map.entry("woff2", "font/woff2"),
+            Map.entry("ttf", "font/ttf"),
+            Map.entry("otf", "font/otf"),
+            Map.entry("eot", "application/vnd.ms-fontobject"),
+            Map.entry("mp4", "video/mp4"),
+            Map.entry("webm", "video/webm"),
             Map.entry("deb", "application/vnd.debian.binary-package"),
             Map.entry("rpm", "application/x-rpm"),
             Map.entry("iso", "application/x-iso9660-image"),
@@ -36,7 +62,9 @@ final class MimeTypes {
             Map.entry("xz", "application/x-xz"),
             Map.entry("bz2", "application/x-bzip2"),
             Map.entry("zst", "application/zstd"),
-            Map.entry("zip", "application/zip"));
+            Map.entry("zip", "application/zip"),
+            Map.entry("jar", "application/java-archive"),
+            Map.entry("7z", "application/x-7z-compressed"));
 
     private MimeTypes() {
     }

@@ -69,6 +69,8 @@ final class ManifestEndpoint {
             throw RegistryError.manifestUnknown(ref);
         }
         Manifest m = Manifest.parse(bytes, null);
+        // the media type is the pusher's: served as uploaded content
+        dlrepo.http.FileSender.untrusted(ex);
         ex.getResponseHeaders().put(Headers.CONTENT_TYPE, m.mediaType());
         ex.getResponseHeaders().put(CONTENT_DIGEST, m.digest().toString());
         ex.getResponseHeaders().put(Headers.ETAG, "\"" + m.digest() + "\"");

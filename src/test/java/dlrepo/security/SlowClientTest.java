@@ -277,6 +277,13 @@ class SlowClientTest {
             assertFalse(answer.startsWith("HTTP/1.1 201"), answer);
             assertTrue(ms < 8000, "cut after about 2 s of waiting, not " + ms + " ms");
             assertStatus(404, alice.get("/branches/b/t/j/f/slow"));
+            assertTrue(Check.eventually(5000, () -> {
+                try (var files = Files.list(s.root().resolve(".uploads"))) {
+                    return files.findAny().isEmpty();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }), "the cut upload left nothing in .uploads");
             assertTrue(Check.eventually(5000, () -> log.lines(Level.WARN, "/branches/b/t/j/f/slow") == 1),
                     "one WARN line for the cut upload: " + log.all());
 
@@ -315,31 +322,67 @@ class SlowClientTest {
                 assertTrue(Check.eventually(15000, () -> log.lines(Level.WARN, "/branches/b/t/j/f/stalled") == 1),
                         "one WARN line for the stalled download: " + log.all());
             }
-            // too slow: 1 KB every 100 ms
+            // too slow: 1 KB every 100 ms (what the kernels buffered still trickles in after the cut)
             long t0 = System.nanoTime();
-            long got;
+            AtomicLong got = new AtomicLong();
             try (Socket sock = download(s, "/branches/b/t/j/f/slowread")) {
-                InputStream in = sock.getInputStream();
-                byte[] buf = new byte[1024];
-                got = 0;
-                try {
-                    int n;
-                    while ((n = in.read(buf)) != -1 && (System.nanoTime() - t0) < 20_000_000_000L) {
-                        got += n;
-                        Thread.sleep(100);
+                Thread reader = new Thread(() -> {
+                    byte[] buf = new byte[1024];
+                    try {
+                        InputStream in = sock.getInputStream();
+                        int n;
+                        while ((n = in.read(buf)) != -1) {
+                            got.addAndGet(n);
+                            Thread.sleep(100);
+                        }
+                    } catch (IOException | InterruptedException e) {
+                        // closed
                     }
-                } catch (IOException e) {
-                    // reset by the server
-                }
+                });
+                reader.start();
+                assertTrue(Check.eventually(15000, () -> log.lines(Level.WARN, "/branches/b/t/j/f/slowread") == 1),
+                        "one WARN line for the slow download: " + log.all());
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                assertTrue(got.get() < data.length / 2, "cut long before the end");
+                assertTrue(log.all().contains("too slow reading the response"), log.all());
+                assertTrue(ms < 10000, "cut after about 2 s of waiting, not " + ms + " ms");
             }
-            long ms = (System.nanoTime() - t0) / 1_000_000;
-            assertTrue(got < data.length, "cut before the end");
-            assertTrue(ms < 15000, "cut after about 2 s of waiting, not " + ms + " ms");
-
-            assertTrue(Check.eventually(5000, () -> log.lines(Level.WARN, "/branches/b/t/j/f/slowread") == 1),
-                    "one WARN line for the slow download: " + log.all());
             assertEquals(List.of(), log.errors(), "no ERROR logged");
             assertEquals(List.of(), log.withStackTrace(), "no stack trace logged");
+        }
+    }
+
+    /** The three settings: defaults, and a bad value is one line naming the variable. */
+    @Test
+    void settingsAreValidated() throws Exception {
+        java.nio.file.Path root = Files.createTempDirectory("dlrepo-config-");
+        try {
+            java.util.function.Function<String[], dlrepo.Config> parse = kv -> {
+                java.util.Map<String, String> env = new java.util.HashMap<>(java.util.Map.of(
+                        "DLREPO_ROOT_DIR", root.toString(), "DLREPO_AUTH_DISABLED", "1"));
+                for (int i = 0; i < kv.length; i += 2) {
+                    env.put(kv[i], kv[i + 1]);
+                }
+                return dlrepo.Config.fromEnv(env);
+            };
+            dlrepo.Config c = parse.apply(new String[0]);
+            assertEquals(30, c.headerTimeout());
+            assertEquals(1024, c.minBodyRate());
+            assertEquals(30, c.minBodyRatePeriod());
+            c = parse.apply(new String[] {"DLREPO_HEADER_TIMEOUT", "0", "DLREPO_MIN_BODY_RATE", "0",
+                "DLREPO_MIN_BODY_RATE_PERIOD", "0"});
+            assertEquals(0, c.headerTimeout() + c.minBodyRate() + c.minBodyRatePeriod());
+            for (String variable : List.of("DLREPO_HEADER_TIMEOUT", "DLREPO_MIN_BODY_RATE",
+                    "DLREPO_MIN_BODY_RATE_PERIOD")) {
+                for (String bad : List.of("-1", "fast", "1e3", "99999999999999")) {
+                    var e = org.junit.jupiter.api.Assertions.assertThrows(dlrepo.Config.ConfigException.class,
+                            () -> parse.apply(new String[] {variable, bad}), variable + "=" + bad);
+                    assertTrue(e.getMessage().startsWith(variable + "=" + bad + ": "), e.getMessage());
+                    assertFalse(e.getMessage().contains("\n"), e.getMessage());
+                }
+            }
+        } finally {
+            Files.deleteIfExists(root);
         }
     }
 

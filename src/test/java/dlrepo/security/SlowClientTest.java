@@ -55,7 +55,8 @@ class SlowClientTest {
     @Test
     void slowAnonymousClientsDoNotStarveAuthenticatedOnes() throws Exception {
         try (TestAuth auth = new TestAuth().user("alice", "pw", "dev").acl("dev", "rw /**");
-                TestServer s = auth.start()) {
+                TestServer s = auth.start();
+                LogCapture log = new LogCapture()) {
             Caller alice = s.as("alice", "pw");
             assertStatus(201, alice.upload("/branches/b/t/j/f/warm", "warm"));
             List<Socket> uploads = new ArrayList<>();
@@ -127,6 +128,8 @@ class SlowClientTest {
                     assertTrue(answer.startsWith("HTTP/1.1 401"), answer);
                     assertTrue(answer.toLowerCase().contains("connection: close"), answer);
                 }
+                assertEquals(List.of(), log.errors(), "no ERROR logged");
+                assertEquals(List.of(), log.withStackTrace(), "no stack trace logged");
             } finally {
                 trickle.shutdownNow();
                 for (Socket sock : all) {

@@ -32,6 +32,9 @@ public record Config(
         int workerThreads,
         int ioThreads,
         long ioTimeout,
+        long headerTimeout,
+        long minBodyRate,
+        long minBodyRatePeriod,
         long shutdownTimeout,
         Auth auth,
         Map<String, String> env) {
@@ -139,6 +142,9 @@ public record Config(
                 (int) r.number("DLREPO_WORKER_THREADS", 64, 2, 4096),
                 (int) r.number("DLREPO_IO_THREADS", Math.max(2, Runtime.getRuntime().availableProcessors()), 1, 256),
                 r.number("DLREPO_IO_TIMEOUT", 300, 0, 86400),
+                r.number("DLREPO_HEADER_TIMEOUT", 30, 0, 86400),
+                r.number("DLREPO_MIN_BODY_RATE", 1024, 0, 1L << 40),
+                r.number("DLREPO_MIN_BODY_RATE_PERIOD", 30, 0, 86400),
                 r.number("DLREPO_SHUTDOWN_TIMEOUT", 30, 0, 86400),
                 auth(r),
                 Map.copyOf(env));

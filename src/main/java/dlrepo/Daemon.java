@@ -18,6 +18,7 @@ import dlrepo.http.CliHandler;
 import dlrepo.http.CrossSiteGuard;
 import dlrepo.http.StaticHandler;
 import dlrepo.http.Dispatcher;
+import dlrepo.http.MinimumRate;
 import dlrepo.http.FileSender;
 import dlrepo.http.FormatFileHandler;
 import dlrepo.http.FormatHandler;
@@ -151,16 +152,19 @@ public final class Daemon implements AutoCloseable {
                         "v2", new RegistryHandler(storage, access, sender, config.chunkSize()),
                         "favicon.ico", staticFiles)));
         HttpHandler routes = auth == null ? router : new AuthHandler(auth, router);
-        graceful = Handlers.gracefulShutdown(new Dispatcher(new CrossSiteGuard(config.publicUrl(), routes)));
+        graceful = Handlers.gracefulShutdown(new Dispatcher(new CrossSiteGuard(config.publicUrl(), routes),
+                new MinimumRate(config.minBodyRate(), config.minBodyRatePeriod())));
         Optional<SocketActivation.Inherited> inherited = SocketActivation.find(config.env());
         Undertow.Builder builder = Undertow.builder()
                 .setIoThreads(config.ioThreads())
                 .setWorkerThreads(config.workerThreads())
                 .setSocketOption(Options.READ_TIMEOUT, ioTimeoutMillis())
                 .setSocketOption(Options.WRITE_TIMEOUT, ioTimeoutMillis())
-                .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, 0L)
-                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, noRequestTimeout())
                 .setHandler(Handlers.httpContinueRead(graceful));
+        OptionMap options = serverOptions();
+        for (org.xnio.Option<?> option : options) {
+            setServerOption(builder, options, option);
+        }
         if (inherited.isEmpty()) {
             builder.addHttpListener(config.listenPort(), config.listenAddress());
         }
@@ -209,16 +213,20 @@ public final class Daemon implements AutoCloseable {
      * Undertow's options for both kinds of listener. Request bodies have no size limit
      * (Undertow's default cuts them at 2 MiB, chunked ones before any handler runs):
      * uploads stream any size; JSON bodies have their own limit (Responses.readObject).
+     * Headers must arrive within DLREPO_HEADER_TIMEOUT (they are read on the IO threads,
+     * but without a limit a header line every few seconds kept a connection forever).
      */
     private OptionMap serverOptions() {
         return OptionMap.builder()
                 .set(UndertowOptions.MAX_ENTITY_SIZE, 0L)
-                .set(UndertowOptions.NO_REQUEST_TIMEOUT, noRequestTimeout())
+                .set(UndertowOptions.NO_REQUEST_TIMEOUT, config.ioTimeout() > 0 ? ioTimeoutMillis() : -1)
+                .set(UndertowOptions.REQUEST_PARSE_TIMEOUT, config.headerTimeout() > 0
+                        ? (int) Math.min(Integer.MAX_VALUE, config.headerTimeout() * 1000) : -1)
                 .getMap();
     }
 
-    private int noRequestTimeout() {
-        return config.ioTimeout() > 0 ? ioTimeoutMillis() : -1;
+    private static <T> void setServerOption(Undertow.Builder builder, OptionMap options, org.xnio.Option<T> option) {
+        builder.setServerOption(option, options.get(option));
     }
 
     /**

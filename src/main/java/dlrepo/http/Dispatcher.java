@@ -13,7 +13,9 @@ import org.xnio.IoUtils;
 
 /**
  * Runs every request on a worker thread in blocking mode (handlers read and write the
- * disk), turns exceptions into error answers and writes the access log line.
+ * disk), turns exceptions into error answers and writes the access log line. A worker
+ * never waits for a request body nobody reads ({@link BlockingExchange}) nor for a body
+ * moving slower than the {@link MinimumRate}.
  */
 public final class Dispatcher implements HttpHandler {
     private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
@@ -21,9 +23,11 @@ public final class Dispatcher implements HttpHandler {
     private static final HttpString USER_AGENT = new HttpString("User-Agent");
 
     private final HttpHandler next;
+    private final MinimumRate minimumRate;
 
-    public Dispatcher(HttpHandler next) {
+    public Dispatcher(HttpHandler next, MinimumRate minimumRate) {
         this.next = next;
+        this.minimumRate = minimumRate;
     }
 
     @Override
@@ -40,7 +44,8 @@ public final class Dispatcher implements HttpHandler {
                 nextListener.proceed();
             });
         }
-        ex.startBlocking();
+        minimumRate.guard(ex);
+        BlockingExchange.start(ex);
         try {
             next.handleRequest(ex);
         } catch (Throwable t) {
@@ -77,7 +82,13 @@ public final class Dispatcher implements HttpHandler {
             status = 507;
             message = "Insufficient storage: no space left on the server's disk";
             LOG.error("{} {}: disk full", ex.getRequestMethod(), ex.getRequestURI());
-        } else if (t instanceof IOException && isClientAbort(t)) {
+        } else if (stalled(t)) {
+            LOG.warn("{} {} from {}: client stalled or too slow, connection closed ({})", ex.getRequestMethod(),
+                    ex.getRequestURI(), ex.getSourceAddress().getAddress().getHostAddress(), t.getMessage() == null
+                            ? t.getClass().getSimpleName() : t.getMessage());
+            IoUtils.safeClose(ex.getConnection());
+            return;
+        } else if (isClientAbort(t)) {
             LOG.debug("{} {}: client went away: {}", ex.getRequestMethod(), ex.getRequestURI(), t.toString());
             IoUtils.safeClose(ex.getConnection());
             return;
@@ -154,12 +165,29 @@ public final class Dispatcher implements HttpHandler {
         return false;
     }
 
-    private static boolean isClientAbort(Throwable t) {
-        if (t instanceof org.xnio.channels.ReadTimeoutException || t instanceof org.xnio.channels.WriteTimeoutException) {
-            return true;
+    /**
+     * A client cut for stalling (DLREPO_IO_TIMEOUT) or slowness (DLREPO_MIN_BODY_RATE): the
+     * timeouts close the connection under the handler, which then sees it closed.
+     */
+    private static boolean stalled(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof SlowClientException || c instanceof org.xnio.channels.ReadTimeoutException
+                    || c instanceof org.xnio.channels.WriteTimeoutException
+                    || c instanceof java.nio.channels.ClosedChannelException) {
+                return true;
+            }
         }
-        String m = t.getMessage();
-        return m != null && (m.contains("UT000128") || m.contains("Connection reset") || m.contains("Broken pipe")
-                || m.contains("UT000036"));
+        return false;
+    }
+
+    private static boolean isClientAbort(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            String m = c instanceof IOException ? c.getMessage() : null;
+            if (m != null && (m.contains("UT000128") || m.contains("Connection reset") || m.contains("Broken pipe")
+                    || m.contains("UT000036"))) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -119,6 +119,39 @@ class SocketActivationTest {
         d.stop();
     }
 
+    /** The inherited socket has the same limits as a bound one: here, DLREPO_HEADER_TIMEOUT. */
+    @Test
+    void inheritedSocketCutsSlowHeaders() throws Exception {
+        Daemon d = spawn(Mode.FD3, "127.0.0.1", Map.of("DLREPO_HEADER_TIMEOUT", "2"));
+        assertEquals(200, d.get("/branches/").statusCode());
+        try (java.net.Socket sock = new java.net.Socket("127.0.0.1", d.port)) {
+            sock.setSoTimeout(15000);
+            var out = sock.getOutputStream();
+            out.write("GET /branches/ HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII));
+            long t0 = System.nanoTime();
+            int read = 0;
+            try {
+                while (read == 0 && System.nanoTime() - t0 < 12_000_000_000L) {
+                    out.write("X-Slow: 1\r\n".getBytes(StandardCharsets.US_ASCII));
+                    Thread.sleep(300);
+                    sock.setSoTimeout(1);
+                    try {
+                        read = sock.getInputStream().read();
+                        read = read == -1 ? -1 : 0;
+                    } catch (java.net.SocketTimeoutException e) {
+                        read = 0;
+                    }
+                }
+            } catch (IOException e) {
+                read = -1;
+            }
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertEquals(-1, read, "closed by the server");
+            assertTrue(ms < 8000, "closed after the header timeout, not " + ms + " ms");
+        }
+        d.stop();
+    }
+
     private void run(Mode mode, String host) throws Exception {
         Daemon d = spawn(mode, host, Map.of());
         HttpResponse<String> r = d.get("/branches/");

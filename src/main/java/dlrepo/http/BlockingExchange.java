@@ -1,0 +1,136 @@
+package dlrepo.http;
+
+import io.undertow.io.BlockingReceiverImpl;
+import io.undertow.io.BlockingSenderImpl;
+import io.undertow.io.Receiver;
+import io.undertow.io.Sender;
+import io.undertow.io.UndertowInputStream;
+import io.undertow.io.UndertowOutputStream;
+import io.undertow.server.BlockingHttpExchange;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.server.protocol.http.HttpContinue;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import org.xnio.IoUtils;
+
+/**
+ * Blocking mode for one exchange that never waits on a worker thread for a request body
+ * nobody reads. Undertow's own blocking mode reads the rest of the body to its end when
+ * the exchange ends, before the answer is even flushed: a client announcing a large body
+ * and sending a byte every few seconds kept a worker thread, 401 or not. Here the answer
+ * is finished first; what remains of the body is skipped only as far as it has already
+ * arrived (a small body sent with its headers), and if more is due, the answer says
+ * {@code Connection: close} and the connection is closed after it.
+ */
+final class BlockingExchange implements BlockingHttpExchange {
+    /** The most of an unread body skipped to keep a connection open (never waiting for it). */
+    private static final int SKIP_LIMIT = 64 * 1024;
+
+    private final HttpServerExchange ex;
+    private UndertowInputStream input;
+    private UndertowOutputStream output;
+    private Sender sender;
+
+    private BlockingExchange(HttpServerExchange ex) {
+        this.ex = ex;
+    }
+
+    /** Puts {@code ex} in blocking mode (on its worker thread). */
+    static void start(HttpServerExchange ex) {
+        BlockingExchange blocking = new BlockingExchange(ex);
+        ex.addResponseCommitListener(e -> {
+            if (!blocking.bodyFinished()) {
+                e.setPersistent(false);
+            }
+        });
+        ex.startBlocking(blocking);
+    }
+
+    @Override
+    public InputStream getInputStream() {
+        return new FilterInputStream(input()) {
+            @Override
+            public void close() {
+                // the exchange closes it when it ends, without waiting for the rest
+            }
+        };
+    }
+
+    private UndertowInputStream input() {
+        if (input == null) {
+            input = new UndertowInputStream(ex);
+        }
+        return input;
+    }
+
+    @Override
+    public OutputStream getOutputStream() {
+        if (output == null) {
+            output = new UndertowOutputStream(ex);
+        }
+        return output;
+    }
+
+    @Override
+    public Sender getSender() {
+        if (sender == null) {
+            sender = new BlockingSenderImpl(ex, getOutputStream());
+        }
+        return sender;
+    }
+
+    @Override
+    public Receiver getReceiver() {
+        return new BlockingReceiverImpl(ex, input());
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            if (output != null || !ex.isResponseComplete()) {
+                getOutputStream().close();
+            }
+        } finally {
+            if (bodyFinished()) {
+                if (input != null) {
+                    input.close();
+                }
+            } else {
+                ex.setPersistent(false);
+                IoUtils.safeClose(ex.getConnection());
+            }
+        }
+    }
+
+    /**
+     * Whether the request body has been read to its end, reading on only as far as it has
+     * already arrived. Never on a request waiting for {@code 100 Continue}: reading would
+     * invite the client to send the body (Undertow closes those connections itself).
+     */
+    private boolean bodyFinished() {
+        if (ex.isRequestComplete()) {
+            return true;
+        }
+        if (ex.isInIoThread() || HttpContinue.requiresContinueResponse(ex) && !HttpContinue.isContinueResponseSent(ex)) {
+            return false;
+        }
+        try {
+            UndertowInputStream in = input();
+            byte[] skip = new byte[8192];
+            for (int skipped = 0; ; ) {
+                int available = in.available();
+                if (available < 0) {
+                    return true;
+                }
+                if (available == 0 || skipped >= SKIP_LIMIT) {
+                    return false;
+                }
+                skipped += in.read(skip, 0, Math.min(Math.min(available, skip.length), SKIP_LIMIT - skipped));
+            }
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}

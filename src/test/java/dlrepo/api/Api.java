@@ -1,12 +1,12 @@
 package dlrepo.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dlrepo.Check;
+import dlrepo.TarReader;
 import dlrepo.TestServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -21,51 +21,34 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /** Static helpers shared by the API tests: JSON, digests, files on disk, a tar reader. */
 final class Api {
     static final ObjectMapper JSON = new ObjectMapper();
-    private static final AtomicInteger COUNTER = new AtomicInteger();
 
     private Api() {
     }
 
-    /** A name unique in this JVM, so that tests sharing a server never collide. */
     static String unique(String base) {
-        return base + COUNTER.incrementAndGet();
+        return Check.unique(base);
     }
 
     static JsonNode json(HttpResponse<String> r) throws IOException {
-        String ct = r.headers().firstValue("Content-Type").orElse("");
-        assertTrue(ct.startsWith("application/json"), "JSON content type expected, got '" + ct + "': " + r.body());
-        return JSON.readTree(r.body());
+        return Check.json(r);
     }
 
     /** Asserts the status and the body's JSON as an object, and returns it. */
     static JsonNode ok(HttpResponse<String> r) throws IOException {
-        assertEquals(200, r.statusCode(), () -> r.request().method() + " " + r.uri() + ": " + r.body());
-        return json(r);
+        return Check.ok(r);
     }
 
     /** Asserts an error answer: status, {@code {"error": "..."}} containing {@code fragment}. */
     static String assertError(HttpResponse<String> r, int status, String fragment) throws IOException {
-        assertEquals(status, r.statusCode(), () -> r.request().method() + " " + r.uri() + ": " + r.body());
-        if (r.request().method().equals("HEAD")) {
-            return "";
-        }
-        JsonNode body = json(r);
-        assertTrue(body.has("error") && body.get("error").isTextual(), "error body expected: " + r.body());
-        String msg = body.get("error").asText();
-        if (fragment != null) {
-            assertTrue(msg.contains(fragment), "error '" + msg + "' should contain '" + fragment + "'");
-        }
-        return msg;
+        return Check.assertError(r, status, fragment);
     }
 
     static HttpResponse<String> patch(TestServer s, String path) throws IOException, InterruptedException {
@@ -258,114 +241,8 @@ final class Api {
     // ---- a small tar reader (ustar + pax 'x' headers), strict about the format ----
 
     /** One regular member of an archive. */
-    record TarMember(String name, byte[] data, boolean viaPax) {
-        String text() {
-            return new String(data, StandardCharsets.UTF_8);
-        }
-    }
-
-    /** Parses a whole archive, checking every header checksum and the end-of-archive blocks. */
-    static List<TarMember> readTar(byte[] tar) {
-        assertEquals(0, tar.length % 512, "tar length is a multiple of 512");
-        List<TarMember> out = new ArrayList<>();
-        int off = 0;
-        Map<String, String> pax = null;
-        while (true) {
-            assertTrue(off + 512 <= tar.length, "truncated tar at " + off);
-            if (allZero(tar, off, 512)) {
-                assertTrue(off + 1024 <= tar.length && allZero(tar, off + 512, 512),
-                        "two zero blocks end the archive");
-                for (int i = off; i < tar.length; i++) {
-                    assertEquals(0, tar[i], "only zeros after the end of the archive");
-                }
-                return out;
-            }
-            checkChecksum(tar, off);
-            String magic = new String(tar, off + 257, 5, StandardCharsets.US_ASCII);
-            assertEquals("ustar", magic, "ustar magic");
-            String name = cString(tar, off, 100);
-            String prefix = cString(tar, off + 345, 155);
-            if (!prefix.isEmpty()) {
-                name = prefix + "/" + name;
-            }
-            long size = octal(tar, off + 124, 12);
-            char type = (char) tar[off + 156];
-            int dataOff = off + 512;
-            assertTrue(dataOff + size <= tar.length, "member data inside the archive");
-            byte[] data = java.util.Arrays.copyOfRange(tar, dataOff, (int) (dataOff + size));
-            off = dataOff + (int) ((size + 511) / 512 * 512);
-            if (type == 'x') {
-                pax = parsePax(data);
-                continue;
-            }
-            if (type == 'g') {
-                continue;
-            }
-            assertTrue(type == '0' || type == 0, "regular file member expected, type " + (int) type);
-            boolean viaPax = false;
-            if (pax != null) {
-                if (pax.containsKey("path")) {
-                    name = pax.get("path");
-                    viaPax = true;
-                }
-                if (pax.containsKey("size")) {
-                    assertEquals(Long.parseLong(pax.get("size")), size);
-                }
-                pax = null;
-            }
-            out.add(new TarMember(name, data, viaPax));
-        }
-    }
-
-    private static Map<String, String> parsePax(byte[] data) {
-        Map<String, String> m = new LinkedHashMap<>();
-        int i = 0;
-        while (i < data.length) {
-            int sp = i;
-            while (data[sp] != ' ') {
-                sp++;
-            }
-            int len = Integer.parseInt(new String(data, i, sp - i, StandardCharsets.US_ASCII));
-            assertTrue(len > 0 && i + len <= data.length, "pax record length");
-            assertEquals('\n', data[i + len - 1], "pax record ends with a newline");
-            String rec = new String(data, sp + 1, i + len - sp - 2, StandardCharsets.UTF_8);
-            int eq = rec.indexOf('=');
-            assertTrue(eq > 0, "pax record key=value");
-            m.put(rec.substring(0, eq), rec.substring(eq + 1));
-            i += len;
-        }
-        return m;
-    }
-
-    private static void checkChecksum(byte[] tar, int off) {
-        long sum = 0;
-        for (int i = 0; i < 512; i++) {
-            sum += (i >= 148 && i < 156) ? ' ' : (tar[off + i] & 0xff);
-        }
-        assertEquals(sum, octal(tar, off + 148, 8), "header checksum");
-    }
-
-    private static boolean allZero(byte[] b, int off, int len) {
-        for (int i = off; i < off + len; i++) {
-            if (b[i] != 0) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static String cString(byte[] b, int off, int len) {
-        int end = off;
-        while (end < off + len && b[end] != 0) {
-            end++;
-        }
-        return new String(b, off, end - off, StandardCharsets.UTF_8);
-    }
-
-    private static long octal(byte[] b, int off, int len) {
-        String s = cString(b, off, len).trim();
-        assertNotNull(s);
-        return s.isEmpty() ? 0 : Long.parseLong(s, 8);
+    static List<TarReader.Member> readTar(byte[] tar) {
+        return TarReader.read(tar);
     }
 
     static byte[] concat(byte[]... parts) {

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dlrepo.TarReader;
 import dlrepo.TestServer;
 import java.net.URLEncoder;
 import java.net.http.HttpResponse;
@@ -36,7 +37,7 @@ class ArchiveTest {
     }
 
     /** GET a tar: checks the headers every archive has, parses it. */
-    private static List<Api.TarMember> fetchTar(String url, String expectedFileName) throws Exception {
+    private static List<TarReader.Member> fetchTar(String url, String expectedFileName) throws Exception {
         HttpResponse<byte[]> r = Api.getBytes(s, url);
         assertEquals(200, r.statusCode(), () -> new String(r.body(), StandardCharsets.UTF_8));
         assertEquals("application/x-tar", r.headers().firstValue("Content-Type").orElse(null));
@@ -52,13 +53,13 @@ class ArchiveTest {
         return Api.readTar(r.body());
     }
 
-    private static Map<String, String> contents(List<Api.TarMember> members) {
+    private static Map<String, String> contents(List<TarReader.Member> members) {
         Map<String, String> m = new LinkedHashMap<>();
         members.forEach(e -> m.put(e.name(), e.text()));
         return m;
     }
 
-    private static void assertSums(Api.TarMember sums, Map<String, String> byName) {
+    private static void assertSums(TarReader.Member sums, Map<String, String> byName) {
         StringBuilder expected = new StringBuilder();
         byName.forEach((name, content) -> expected.append(Api.sha256(content)).append("  ").append(name).append('\n'));
         assertEquals(expected.toString(), sums.text());
@@ -79,7 +80,7 @@ class ArchiveTest {
     void jobArchive() throws Exception {
         String url = jobWithFormats();
         String jobTar = url.substring(0, url.length() - 1) + ".tar";
-        List<Api.TarMember> members = fetchTar(jobTar, "build-tag1.tar");
+        List<TarReader.Member> members = fetchTar(jobTar, "build-tag1.tar");
         Map<String, String> byName = contents(members);
         assertEquals(List.of("build-tag1/deb/Z.deb", "build-tag1/deb/a.deb", "build-tag1/deb/sub/b.deb",
                 "build-tag1/rpm/x.rpm", "build-tag1/SHA256SUMS.txt"), new ArrayList<>(byName.keySet()));
@@ -101,9 +102,9 @@ class ArchiveTest {
     @Test
     void formatArchive() throws Exception {
         String url = jobWithFormats();
-        List<Api.TarMember> members = fetchTar(url + "deb.tar", "build-tag1-deb.tar");
+        List<TarReader.Member> members = fetchTar(url + "deb.tar", "build-tag1-deb.tar");
         assertEquals(List.of("build-tag1-deb/Z.deb", "build-tag1-deb/a.deb", "build-tag1-deb/sub/b.deb",
-                "build-tag1-deb/SHA256SUMS.txt"), members.stream().map(Api.TarMember::name).toList());
+                "build-tag1-deb/SHA256SUMS.txt"), members.stream().map(TarReader.Member::name).toList());
         Map<String, String> files = new LinkedHashMap<>();
         files.put("Z.deb", "deb Z");
         files.put("a.deb", "deb a");
@@ -119,14 +120,14 @@ class ArchiveTest {
         // not all four keys: the job-tag prefix stays
         fetchTar(url.substring(0, url.length() - 1) + ".tar", "build-tag1.tar");
         ok(s.json("PATCH", url, "{\"job\": {\"product_branch\": \"2.x\", \"version\": \"2.3.1\"}}"));
-        List<Api.TarMember> members = fetchTar(url.substring(0, url.length() - 1) + ".tar",
+        List<TarReader.Member> members = fetchTar(url.substring(0, url.length() - 1) + ".tar",
                 "acme-server-v2.3.1.tar");
         assertEquals(List.of("acme-server-v2.3.1/deb/Z.deb", "acme-server-v2.3.1/deb/a.deb",
                 "acme-server-v2.3.1/deb/sub/b.deb", "acme-server-v2.3.1/rpm/x.rpm",
-                "acme-server-v2.3.1/SHA256SUMS.txt"), members.stream().map(Api.TarMember::name).toList());
+                "acme-server-v2.3.1/SHA256SUMS.txt"), members.stream().map(TarReader.Member::name).toList());
         members = fetchTar(url + "rpm.tar", "acme-server-v2.3.1-rpm.tar");
         assertEquals(List.of("acme-server-v2.3.1-rpm/x.rpm", "acme-server-v2.3.1-rpm/SHA256SUMS.txt"),
-                members.stream().map(Api.TarMember::name).toList());
+                members.stream().map(TarReader.Member::name).toList());
     }
 
     @Test
@@ -156,8 +157,8 @@ class ArchiveTest {
         upload201(s, url + "deb/short.txt", "short");
         finalizeFormat(s, url + "deb/");
         assertEquals("utf8", s.get(url + "deb/" + encode(utf8)).body());
-        List<Api.TarMember> members = fetchTar(url + "deb.tar", "job-t-deb.tar");
-        Map<String, Api.TarMember> byName = new LinkedHashMap<>();
+        List<TarReader.Member> members = fetchTar(url + "deb.tar", "job-t-deb.tar");
+        Map<String, TarReader.Member> byName = new LinkedHashMap<>();
         members.forEach(m -> byName.put(m.name(), m));
         List<String> expected = new ArrayList<>(List.of("job-t-deb/" + longPath, "job-t-deb/" + utf8,
                 "job-t-deb/" + exactly100, "job-t-deb/short.txt"));
@@ -184,7 +185,7 @@ class ArchiveTest {
                     + "    sys.stdout.buffer.write((m.name + ' ' + hashlib.sha256(d).hexdigest() + '\\n')"
                     + ".encode('utf-8'))\n");
             StringBuilder want = new StringBuilder();
-            for (Api.TarMember m : members) {
+            for (TarReader.Member m : members) {
                 want.append(m.name()).append(' ').append(Api.sha256(m.data())).append('\n');
             }
             assertEquals(want.toString(), out);

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dlrepo.Check;
+import dlrepo.TarReader;
 import dlrepo.TestServer;
 import java.io.IOException;
 import java.net.http.HttpRequest;
@@ -23,7 +25,6 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Helpers shared by the product and user-repository tests (the ones of {@code dlrepo.api}
@@ -32,41 +33,26 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Helpers {
     public static final ObjectMapper JSON = new ObjectMapper();
-    private static final AtomicInteger COUNTER = new AtomicInteger();
 
     private Helpers() {
     }
 
-    /** A name unique in this JVM (lowercase), so that tests sharing a server never collide. */
     public static String unique(String base) {
-        return base + COUNTER.incrementAndGet();
+        return Check.unique(base);
     }
 
     public static JsonNode json(HttpResponse<String> r) throws IOException {
-        String ct = r.headers().firstValue("Content-Type").orElse("");
-        assertTrue(ct.startsWith("application/json"), "JSON content type expected, got '" + ct + "': " + r.body());
-        return JSON.readTree(r.body());
+        return Check.json(r);
     }
 
     /** Asserts 200 and a JSON body, returns it. */
     public static JsonNode ok(HttpResponse<String> r) throws IOException {
-        assertEquals(200, r.statusCode(), () -> r.request().method() + " " + r.uri() + ": " + r.body());
-        return json(r);
+        return Check.ok(r);
     }
 
     /** Asserts an error status and, for non-HEAD requests, a JSON {@code error} containing {@code fragment}. */
     public static String assertError(HttpResponse<String> r, int status, String fragment) throws IOException {
-        assertEquals(status, r.statusCode(), () -> r.request().method() + " " + r.uri() + ": " + r.body());
-        if (r.request().method().equals("HEAD")) {
-            return "";
-        }
-        JsonNode body = json(r);
-        assertTrue(body.has("error") && body.get("error").isTextual(), "error body expected: " + r.body());
-        String msg = body.get("error").asText();
-        if (fragment != null) {
-            assertTrue(msg.contains(fragment), "error '" + msg + "' should contain '" + fragment + "'");
-        }
-        return msg;
+        return Check.assertError(r, status, fragment);
     }
 
     /** Asserts a 302 to {@code location}. */
@@ -301,79 +287,7 @@ public final class Helpers {
     // ---- a small tar reader: ustar headers, pax 'x' path records ----
 
     /** One regular member of an archive. */
-    public record TarMember(String name, byte[] data) {
-        public String text() {
-            return new String(data, StandardCharsets.UTF_8);
-        }
-    }
-
-    public static List<TarMember> readTar(byte[] tar) {
-        assertEquals(0, tar.length % 512, "tar length is a multiple of 512");
-        List<TarMember> out = new ArrayList<>();
-        int off = 0;
-        String paxPath = null;
-        while (true) {
-            assertTrue(off + 512 <= tar.length, "truncated tar at " + off);
-            if (zero(tar, off)) {
-                assertTrue(off + 1024 <= tar.length && zero(tar, off + 512), "two zero blocks end the archive");
-                return out;
-            }
-            long sum = 0;
-            for (int i = 0; i < 512; i++) {
-                sum += (i >= 148 && i < 156) ? ' ' : (tar[off + i] & 0xff);
-            }
-            assertEquals(sum, octal(tar, off + 148, 8), "header checksum");
-            assertEquals("ustar", new String(tar, off + 257, 5, StandardCharsets.US_ASCII));
-            String name = cString(tar, off, 100);
-            String prefix = cString(tar, off + 345, 155);
-            if (!prefix.isEmpty()) {
-                name = prefix + "/" + name;
-            }
-            int size = (int) octal(tar, off + 124, 12);
-            char type = (char) tar[off + 156];
-            byte[] data = java.util.Arrays.copyOfRange(tar, off + 512, off + 512 + size);
-            off += 512 + (size + 511) / 512 * 512;
-            if (type == 'x') {
-                String recs = new String(data, StandardCharsets.UTF_8);
-                for (String rec : recs.split("\n")) {
-                    int sp = rec.indexOf(' ');
-                    if (rec.startsWith("path=", sp + 1)) {
-                        paxPath = rec.substring(sp + 1 + "path=".length());
-                    }
-                }
-                continue;
-            }
-            if (type == 'g') {
-                continue;
-            }
-            assertTrue(type == '0' || type == 0, "regular member expected, type " + (int) type);
-            if (paxPath != null) {
-                name = paxPath;
-                paxPath = null;
-            }
-            out.add(new TarMember(name, data));
-        }
-    }
-
-    private static boolean zero(byte[] b, int off) {
-        for (int i = off; i < off + 512; i++) {
-            if (b[i] != 0) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static String cString(byte[] b, int off, int len) {
-        int end = off;
-        while (end < off + len && b[end] != 0) {
-            end++;
-        }
-        return new String(b, off, end - off, StandardCharsets.UTF_8);
-    }
-
-    private static long octal(byte[] b, int off, int len) {
-        String s = cString(b, off, len).trim();
-        return s.isEmpty() ? 0 : Long.parseLong(s, 8);
+    public static List<TarReader.Member> readTar(byte[] tar) {
+        return TarReader.read(tar);
     }
 }

@@ -16,6 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dlrepo.TarReader;
 import dlrepo.TestServer;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -258,7 +259,7 @@ class ProductApiTest {
         assertEquals(PKG, s.get("/branches/rel/t-new/build/deb/pkg.deb").body());
     }
 
-    private static List<Helpers.TarMember> tar(String url, String fileName) throws Exception {
+    private static List<TarReader.Member> tar(String url, String fileName) throws Exception {
         HttpResponse<byte[]> r = s.getBytes(url);
         assertEquals(200, r.statusCode(), () -> new String(r.body(), StandardCharsets.UTF_8));
         assertEquals("application/x-tar", r.headers().firstValue("Content-Type").orElse(null));
@@ -274,28 +275,28 @@ class ProductApiTest {
 
     @Test
     void formatArchive() throws Exception {
-        List<Helpers.TarMember> m = tar(V + "deb.tar", "acme-server-v8.5-deb.tar");
+        List<TarReader.Member> m = tar(V + "deb.tar", "acme-server-v8.5-deb.tar");
         assertEquals(List.of("acme-server-v8.5-deb/pkg.deb", "acme-server-v8.5-deb/sub/extra.deb",
-                "acme-server-v8.5-deb/SHA256SUMS.txt"), m.stream().map(Helpers.TarMember::name).toList());
+                "acme-server-v8.5-deb/SHA256SUMS.txt"), m.stream().map(TarReader.Member::name).toList());
         assertEquals(PKG, m.get(0).text());
         assertEquals(sha256(PKG) + "  pkg.deb\n" + sha256(EXTRA) + "  sub/extra.deb\n", m.get(2).text());
     }
 
     @Test
     void versionArchive() throws Exception {
-        List<Helpers.TarMember> m = tar(B + "8.5.tar", "acme-server-v8.5.tar");
+        List<TarReader.Member> m = tar(B + "8.5.tar", "acme-server-v8.5.tar");
         String pre = "acme-server-v8.5/";
         assertEquals(List.of(pre + "deb/pkg.deb", pre + "deb/sub/extra.deb", pre + "doc/guide.txt",
-                pre + "iso/disk.iso", pre + "SHA256SUMS.txt"), m.stream().map(Helpers.TarMember::name).toList());
+                pre + "iso/disk.iso", pre + "SHA256SUMS.txt"), m.stream().map(TarReader.Member::name).toList());
         assertEquals(PKG, m.get(0).text());
         assertEquals(EXTRA, m.get(1).text());
         assertEquals(GUIDE, m.get(2).text());
         assertEquals(ISO, m.get(3).text());
         assertEquals(sha256(PKG) + "  deb/pkg.deb\n" + sha256(EXTRA) + "  deb/sub/extra.deb\n" + sha256(GUIDE)
                 + "  doc/guide.txt\n" + sha256(ISO) + "  iso/disk.iso\n", m.get(4).text());
-        List<Helpers.TarMember> old = tar(B + "9.0.tar", "acme-server-v9.0.tar");
+        List<TarReader.Member> old = tar(B + "9.0.tar", "acme-server-v9.0.tar");
         assertEquals(List.of("acme-server-v9.0/deb/pkg.deb", "acme-server-v9.0/SHA256SUMS.txt"),
-                old.stream().map(Helpers.TarMember::name).toList());
+                old.stream().map(TarReader.Member::name).toList());
         assertEquals("package 9.0", old.get(0).text());
     }
 

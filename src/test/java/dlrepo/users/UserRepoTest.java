@@ -20,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dlrepo.TarReader;
 import dlrepo.TestServer;
 import dlrepo.products.Helpers;
 import java.net.http.HttpResponse;
@@ -107,9 +108,9 @@ class UserRepoTest {
         // archives
         HttpResponse<byte[]> tar = s.getBytes("/~" + u + "/branches/main/t1/build.tar");
         assertEquals(200, tar.statusCode());
-        List<Helpers.TarMember> m = Helpers.readTar(tar.body());
+        List<TarReader.Member> m = Helpers.readTar(tar.body());
         assertEquals(List.of("build-t1/deb/a.deb", "build-t1/deb/sub/b.deb", "build-t1/SHA256SUMS.txt"),
-                m.stream().map(Helpers.TarMember::name).toList());
+                m.stream().map(TarReader.Member::name).toList());
         assertEquals("alice a " + u, m.get(0).text());
         HttpResponse<byte[]> ftar = s.getBytes(job + "deb.tar");
         assertEquals(200, ftar.statusCode());

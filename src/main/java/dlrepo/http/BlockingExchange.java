@@ -8,11 +8,13 @@ import io.undertow.io.UndertowInputStream;
 import io.undertow.io.UndertowOutputStream;
 import io.undertow.server.BlockingHttpExchange;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.server.ServerConnection;
 import io.undertow.server.protocol.http.HttpContinue;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.concurrent.TimeUnit;
 import org.xnio.IoUtils;
 
 /**
@@ -27,6 +29,7 @@ import org.xnio.IoUtils;
 final class BlockingExchange implements BlockingHttpExchange {
     /** The most of an unread body skipped to keep a connection open (never waiting for it). */
     private static final int SKIP_LIMIT = 64 * 1024;
+    private static final long CLOSE_DELAY_MS = 250;
 
     private final HttpServerExchange ex;
     private UndertowInputStream input;
@@ -99,8 +102,23 @@ final class BlockingExchange implements BlockingHttpExchange {
                 }
             } else {
                 ex.setPersistent(false);
-                IoUtils.safeClose(ex.getConnection());
+                closeSoon();
             }
+        }
+    }
+
+    /**
+     * Closes the connection a moment after the answer went out, on its IO thread: closing
+     * while the client's body is still arriving makes the kernel reset the connection, and
+     * a client that had not yet read the answer (one that reads while it sends) would then
+     * lose it.
+     */
+    private void closeSoon() {
+        ServerConnection connection = ex.getConnection();
+        try {
+            ex.getIoThread().executeAfter(() -> IoUtils.safeClose(connection), CLOSE_DELAY_MS, TimeUnit.MILLISECONDS);
+        } catch (RuntimeException e) {
+            IoUtils.safeClose(connection);
         }
     }
 

@@ -87,11 +87,13 @@ public final class ReadableCopies {
         try {
             key = Files.readAttributes(blob, BasicFileAttributes.class).fileKey();
         } catch (NoSuchFileException e) {
-            return Optional.empty();
+            key = null;
         }
         if (everythingReadable()) {
-            return Optional.of(blob);
+            return key == null ? Optional.empty() : Optional.of(blob);
         }
+        // a missing blob is searched for all the same: the time of the answer does not tell
+        // "nowhere" from "only where the caller may not read"
         Search s = new Search(ex, d, key);
         Optional<Path> found = s.search(near, rel);
         found.ifPresent(p -> blobs.recent().record(d, p));
@@ -167,11 +169,9 @@ public final class ReadableCopies {
             }
             try {
                 BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-                return a.isRegularFile() && key.equals(a.fileKey());
-            } catch (NoSuchFileException | java.nio.file.NotDirectoryException e) {
-                return false;
+                return a.isRegularFile() && key != null && key.equals(a.fileKey());
             } catch (java.nio.file.FileSystemException e) {
-                return false;
+                return false; // missing, or a file where a folder of the path should be
             }
         }
 
@@ -188,7 +188,7 @@ public final class ReadableCopies {
                 return Optional.empty();
             }
             FormatIndex index = indexes.getIfPresent(f.path());
-            if (index == null || !index.fileKey().equals(a.fileKey()) || !index.modified().equals(a.lastModifiedTime())
+            if (index == null || !java.util.Objects.equals(index.fileKey(), a.fileKey()) || !index.modified().equals(a.lastModifiedTime())
                     || index.size() != a.size()) {
                 Map<Digest, String> files = new HashMap<>();
                 f.digests().forEach((relPath, digest) -> files.putIfAbsent(digest, relPath));

@@ -49,17 +49,20 @@ final class ImageContent {
         pending.add(image, kind, d);
     }
 
+    /** {@code d} is now in a manifest of {@code image}, tagged: it is no longer a pending push. */
+    void tied(ImageName image, PendingBlobs.Kind kind, Digest d) {
+        pending.remove(image, kind, d);
+    }
+
     /** The file holding config or layer {@code d} as the caller may reach it through {@code image}. */
     Optional<Path> blob(HttpServerExchange ex, ImageName image, Digest d) throws IOException {
-        Optional<Path> p = referenced(ex, image, "blobs", d);
-        if (p.isPresent()) {
-            return p;
-        }
         Path blob = storage.blobs().path(d);
-        if (pending.contains(image, PendingBlobs.Kind.BLOB, d) && Files.isRegularFile(blob)) {
+        // the cheap rules first: a push waits for its manifest, or everything is readable
+        if ((pending.contains(image, PendingBlobs.Kind.BLOB, d) || copies.everythingReadable())
+                && Files.isRegularFile(blob)) {
             return Optional.of(blob);
         }
-        return copies.everythingReadable() && Files.isRegularFile(blob) ? Optional.of(blob) : Optional.empty();
+        return referenced(ex, image, "blobs", d);
     }
 
     /** Whether the caller may read {@code d} in the tree (without authentication: whether it is in the store). */

@@ -154,6 +154,12 @@ final class ManifestEndpoint {
                     default -> throw e;
                 }
             }
+            for (Digest d : manifests) {
+                content.tied(image, PendingBlobs.Kind.MANIFEST, d);
+            }
+            for (Digest d : layers) {
+                content.tied(image, PendingBlobs.Kind.BLOB, d);
+            }
         }
         ex.setStatusCode(201);
         ex.getResponseHeaders().put(Headers.LOCATION, "/v2/" + image.name() + "/manifests/" + m.digest());

@@ -41,17 +41,21 @@ class BlobAccessTest {
     static Caller alice;
     static Caller bob;
     static Caller admin;
+    static Caller carol;
     static final Random RANDOM = new Random(11_5);
 
     @BeforeAll
     static void start() throws Exception {
         auth = new TestAuth().user("alice", "alice-pw", "users").user("bob", "bob-pw", "users")
-                .user("root", "root-pw", "users", "admin");
+                .user("root", "root-pw", "users", "admin").user("carol", "carol-pw", "nov1");
         installExampleAcls(auth);
+        // carol may pull main/app, but not its tag v1
+        auth.acl("nov1", "r /v2/** !/v2/main/app/manifests/v1");
         s = auth.start();
         alice = s.as("alice", "alice-pw");
         bob = s.as("bob", "bob-pw");
         admin = s.as("root", "root-pw");
+        carol = s.as("carol", "carol-pw");
     }
 
     @AfterAll
@@ -237,6 +241,23 @@ class BlobAccessTest {
         HttpResponse<byte[]> blob = bob.getBytes("/v2/u/bob/main/app/blobs/" + sd);
         assertStatus(200, blob);
         assertArrayEquals(shared.layer(), blob.body());
+        // without "from": a blob he may read in the tree (the shared image's container format)
+        String config = TestServer.digest(shared.config());
+        assertStatus(201, post(bob, "/v2/u/bob/other/app/blobs/uploads/?mount=" + config, null));
+        assertArrayEquals(shared.config(), bob.getBytes("/v2/u/bob/other/app/blobs/" + config).body());
+    }
+
+    /** A tag the caller may not pull does not serve its blobs through the image's other tags' name either. */
+    @Test
+    void blobsOfADeniedTagAreNotServed() throws Exception {
+        Image v1 = pushImage(admin, "main/app", "v1");
+        Image v2 = pushImage(admin, "main/app", Check.unique("v"));
+        assertStatus(403, carol.get("/v2/main/app/manifests/v1"));
+        assertRegistryError(carol.get("/v2/main/app/blobs/" + TestServer.digest(v1.layer())), 404, "BLOB_UNKNOWN");
+        assertRegistryError(carol.get("/v2/main/app/manifests/" + v1.digest()), 404, "MANIFEST_UNKNOWN");
+        assertArrayEquals(v2.layer(), carol.getBytes("/v2/main/app/blobs/" + TestServer.digest(v2.layer())).body());
+        assertStatus(200, carol.get("/v2/main/app/manifests/" + v2.digest()));
+        assertArrayEquals(v1.layer(), bob.getBytes("/v2/main/app/blobs/" + TestServer.digest(v1.layer())).body());
     }
 
     @Test

@@ -114,8 +114,8 @@ public final class ReadableCopies {
         }
 
         Optional<Path> search(ArtifactFormat near, String rel) throws IOException {
-            if (near != null && rel != null && check(near.file(rel))) {
-                return Optional.of(near.file(rel));
+            if (near != null && rel != null && check(file(near, rel))) {
+                return Optional.of(file(near, rel));
             }
             for (Path p : blobs.recent().of(d)) {
                 if (check(p)) {
@@ -132,12 +132,12 @@ public final class ReadableCopies {
                     continue;
                 }
                 ArtifactFormat f = tag.branch().tag(t).job(job.name()).format(near.name());
-                if (rel != null && check(f.file(rel))) {
-                    return Optional.of(f.file(rel));
+                if (rel != null && check(file(f, rel))) {
+                    return Optional.of(file(f, rel));
                 }
-                Optional<Path> indexed = indexed(f);
-                if (indexed.isPresent() && check(indexed.get())) {
-                    return indexed;
+                Path indexed = indexed(f);
+                if (check(indexed)) {
+                    return Optional.of(indexed);
                 }
             }
             if (rel != null) {
@@ -149,7 +149,7 @@ public final class ReadableCopies {
                     if (++n > OTHER_JOBS) {
                         break;
                     }
-                    Path p = other.format(near.name()).file(rel);
+                    Path p = file(other.format(near.name()), rel);
                     if (check(p)) {
                         return Optional.of(p);
                     }
@@ -158,9 +158,9 @@ public final class ReadableCopies {
             return Optional.empty();
         }
 
-        /** Whether {@code file} is a copy of the blob the caller may read. */
+        /** Whether {@code file} (null: no candidate) is a copy of the blob the caller may read. */
         private boolean check(Path file) throws IOException {
-            if (!seen.add(file)) {
+            if (file == null || !seen.add(file)) {
                 return false;
             }
             String url = url(file);
@@ -175,35 +175,37 @@ public final class ReadableCopies {
             }
         }
 
-        /** The file of finalized format {@code f} that {@code .digests} gives digest {@code d}, if any. */
-        private Optional<Path> indexed(ArtifactFormat f) throws IOException {
+        /** The file of finalized format {@code f} that {@code .digests} gives digest {@code d}, or null. */
+        private Path indexed(ArtifactFormat f) throws IOException {
             Path digests = f.path().resolve(".digests");
             BasicFileAttributes a;
             try {
                 a = Files.readAttributes(digests, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-            } catch (NoSuchFileException | java.nio.file.NotDirectoryException e) {
-                return Optional.empty();
+            } catch (java.nio.file.FileSystemException e) {
+                return null;
             }
             if (!a.isRegularFile() || f.isDirty()) {
-                return Optional.empty();
+                return null;
             }
             FormatIndex index = indexes.getIfPresent(f.path());
-            if (index == null || !java.util.Objects.equals(index.fileKey(), a.fileKey()) || !index.modified().equals(a.lastModifiedTime())
-                    || index.size() != a.size()) {
+            if (index == null || !java.util.Objects.equals(index.fileKey(), a.fileKey())
+                    || !index.modified().equals(a.lastModifiedTime()) || index.size() != a.size()) {
                 Map<Digest, String> files = new HashMap<>();
                 f.digests().forEach((relPath, digest) -> files.putIfAbsent(digest, relPath));
                 index = new FormatIndex(a.fileKey(), a.lastModifiedTime(), a.size(), files);
                 indexes.put(f.path(), index);
             }
             String relPath = index.files().get(d);
-            if (relPath == null) {
-                return Optional.empty();
-            }
-            try {
-                return Optional.of(f.file(relPath));
-            } catch (dlrepo.fs.RepoException e) {
-                return Optional.empty();
-            }
+            return relPath == null ? null : file(f, relPath);
+        }
+    }
+
+    /** Where {@code rel} is in format {@code f}, or null if the tree refuses that path there. */
+    private static Path file(ArtifactFormat f, String rel) {
+        try {
+            return f.file(rel);
+        } catch (dlrepo.fs.RepoException | java.io.UncheckedIOException e) {
+            return null;
         }
     }
 

@@ -140,7 +140,7 @@ def seed(d, files):
         sys.exit("%s: finalize: %d %s" % (d.name, st, body[:200]))
 
 
-def dedup(d, files, tag, parallel):
+def dedup(d, files, tag, parallel, probe_only=False):
     """Probe + link every file into a new tag; returns (wall s, probe s, link s) summed over requests."""
     base = "/~alice/branches/ci/%s/build/deb/" % tag
     sums = {"probe": 0.0, "link": 0.0}
@@ -156,6 +156,9 @@ def dedup(d, files, tag, parallel):
             t1 = time.perf_counter()
             if st != 200:
                 errors.append("probe %s: %d" % (rel, st))
+                continue
+            if probe_only:
+                p += t1 - t0
                 continue
             st, body = c.request("PUT", base + rel, body=b"",
                                  headers={"Digest": digest, "X-Dlrepo-Link": digest, "Content-Length": "0"})
@@ -200,9 +203,11 @@ def main():
     ap.add_argument("--min-size", type=int, default=1024)
     ap.add_argument("--max-size", type=int, default=65536)
     ap.add_argument("--reps", type=int, default=7)
-    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--warmup", type=int, default=10,
+                    help="untimed rounds first: the JIT keeps compiling for some 20,000 requests")
     ap.add_argument("--parallel", type=int, default=1)
     ap.add_argument("--fsync", default="0")
+    ap.add_argument("--probe-only", action="store_true", help="time the probes alone (HEAD, no link)")
     ap.add_argument("--quiet-max", type=float, default=10)
     ap.add_argument("--quiet-wait", type=float, default=30)
     a = ap.parse_args()
@@ -219,7 +224,7 @@ def main():
         # warm-up (untimed): the JIT compiles the probe and link paths
         for w in range(a.warmup):
             for d in daemons.values():
-                dedup(d, files, "w%d" % w, a.parallel)
+                dedup(d, files, "w%d" % w, a.parallel, a.probe_only)
         res = {n: [] for n in daemons}
         noisy = 0
         for r in range(a.reps):
@@ -230,7 +235,7 @@ def main():
                 if not wait_quiet(a.quiet_max, a.quiet_wait):
                     noisy += 1
                 c0 = cpu_seconds(d.proc.pid)
-                wall, probe, link = dedup(d, files, "r%d" % r, a.parallel)
+                wall, probe, link = dedup(d, files, "r%d" % r, a.parallel, a.probe_only)
                 cpu = cpu_seconds(d.proc.pid) - c0
                 res[name].append((wall, probe, link, cpu))
                 line.append("%s %.3f s" % (name, wall))
@@ -241,9 +246,10 @@ def main():
 
     n = len(files)
     print()
-    print("dedup of %d files (HEAD probe + X-Dlrepo-Link PUT each, %d client thread(s)) into a new tag of the"
+    print("dedup of %d files (%s, %d client thread(s)) into a new tag of the"
           " same branch, %d rounds alternating the order, DLREPO_FSYNC=%s, auth on, ACLs of"
-          " 3-user-repositories" % (n, a.parallel, a.reps, a.fsync))
+          " 3-user-repositories" % (n, "HEAD probe only" if a.probe_only else "HEAD probe + X-Dlrepo-Link PUT each",
+                                    a.parallel, a.reps, a.fsync))
     if noisy:
         print("WARNING: %d of %d runs started while other processes kept the CPUs > %d%% busy" % (
             noisy, 2 * a.reps, a.quiet_max))
@@ -271,10 +277,12 @@ def main():
     print("  whole dedup, wall: %.3fx (medians), %.3fx (best runs)" % (f["median"] / b["median"], f["best"] / b["best"]))
     print("  probe (HEAD), per file: %.3fx (medians), %.3fx (best)" % (f["probe"] / b["probe"],
                                                                       f["probe_best"] / b["probe_best"]))
-    print("  link (PUT), per file: %.3fx (medians), %.3fx (best)" % (f["link"] / b["link"],
-                                                                    f["link_best"] / b["link_best"]))
+    if not a.probe_only:
+        print("  link (PUT), per file: %.3fx (medians), %.3fx (best)" % (f["link"] / b["link"],
+                                                                        f["link_best"] / b["link_best"]))
     print("  server CPU: %.3fx (medians), %.3fx (best)" % (f["cpu"] / b["cpu"], f["cpu_best"] / b["cpu_best"]))
-    print(json.dumps({"files": n, "parallel": a.parallel, "fsync": a.fsync, "stats": stats}))
+    print(json.dumps({"files": n, "parallel": a.parallel, "fsync": a.fsync, "probe_only": a.probe_only,
+                      "stats": stats}))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@
 #
 # Each daemon gets its own root; the same N files (random bytes, 1-64 KiB) are uploaded
 # once into tag 0 of /~alice/branches/ci/ (finalized), then every round links all of them
-# into a new tag on both daemons, the order alternating between rounds, after two
+# into a new tag on both daemons, the order alternating between rounds, after ten
 # untimed warm-up rounds (JIT). Reports the median and best wall time, the time per probe
 # and per link (client side, summed over requests), the server CPU seconds, and the
 # ratios after / before.
@@ -22,8 +22,12 @@
 #   BENCH_AFTER_JAR    a jar to use as "after" instead of building the working tree
 #   BENCH_FILES        number of files                          (1000)
 #   BENCH_REPS         timed rounds                             (7)
+#   BENCH_WARMUP       untimed rounds first, for the JIT        (10: with fewer, the C2
+#                      compiler thread still takes half the CPU of the timed rounds)
 #   BENCH_PARALLEL     client threads (dlrepo-cli -p; its default is 4) (1)
 #   BENCH_FSYNC        DLREPO_FSYNC of both daemons             (0: measure the code, not the disk)
+#   BENCH_PROBE_ONLY=1 time the probes alone (HEAD with Digest, no link), where the
+#                      search for a readable copy is the whole difference
 #   BENCH_TMPDIR       parent of the work folder                (/var/tmp)
 #   BENCH_BUILD_DIR    where the jars are built                 (${TMPDIR:-/tmp}/build-bench-dedup)
 #   BENCH_MVN_FLAGS    extra flags for mvn (e.g. -o offline)
@@ -96,5 +100,5 @@ echo "before: $BEFORE_DESC"
 echo "after:  $AFTER_DESC"
 python3 "$HERE/dedup.py" --before "$BEFORE_JAR" --after "$AFTER_JAR" \
     --acls "$REPO/etc/acls-examples/3-user-repositories" --work "$WORK" \
-    --files "${BENCH_FILES:-1000}" --reps "${BENCH_REPS:-7}" --parallel "${BENCH_PARALLEL:-1}" \
-    --fsync "${BENCH_FSYNC:-0}" --quiet-max "${BENCH_QUIET_MAX:-10}" --quiet-wait "${BENCH_QUIET_WAIT:-30}"
+    --files "${BENCH_FILES:-1000}" --reps "${BENCH_REPS:-7}" --warmup "${BENCH_WARMUP:-10}" --parallel "${BENCH_PARALLEL:-1}" \
+    --fsync "${BENCH_FSYNC:-0}" $([ "${BENCH_PROBE_ONLY:-0}" = 1 ] && echo --probe-only) --quiet-max "${BENCH_QUIET_MAX:-10}" --quiet-wait "${BENCH_QUIET_WAIT:-30}"

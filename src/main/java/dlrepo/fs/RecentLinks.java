@@ -19,8 +19,10 @@ public final class RecentLinks {
     static final int PER_DIGEST = 4;
 
     private final Path root;
+    // maintenance on the calling thread: a task on the common pool for every upload costs
+    // more than the little work it does
     private final Cache<Digest, List<String>> links =
-            Caffeine.newBuilder().maximumSize(DIGESTS).build();
+            Caffeine.newBuilder().maximumSize(DIGESTS).executor(Runnable::run).build();
 
     RecentLinks(Path root) {
         this.root = root;

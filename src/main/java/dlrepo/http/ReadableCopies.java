@@ -35,11 +35,11 @@ import java.util.Set;
  * and whose URL the ACLs let the caller read.
  *
  * <p>There is no index from digests to paths. The search looks, in this order, at the
- * target file itself; the files the blob was last linked at ({@link dlrepo.fs.RecentLinks},
- * filled by every upload and link); the same job, format and file in the newest tags of
- * the same branch, then any file of those formats with that digest (an index of their
- * {@code .digests}, kept while unchanged); the same format and file in the other jobs of
- * the same tag. That finds, cheaply, what a CI re-uploading its own artifacts into a new
+ * files the blob was last linked at or found at ({@link dlrepo.fs.RecentLinks}, filled by
+ * every upload and link); the target file itself; the same job, format and file in the
+ * newest tags of the same branch, then any file of those formats with that digest (an
+ * index of their {@code .digests}, kept while unchanged); the same format and file in
+ * the other jobs of the same tag. That finds, cheaply, what a CI re-uploading its own artifacts into a new
  * tag already has. Without authentication ({@link Access#ALLOW_ALL}) every blob is
  * readable: the store is asked directly, as the probe always did.
  */
@@ -94,10 +94,7 @@ public final class ReadableCopies {
         }
         // a missing blob is searched for all the same: the time of the answer does not tell
         // "nowhere" from "only where the caller may not read"
-        Search s = new Search(ex, d, key);
-        Optional<Path> found = s.search(near, rel);
-        found.ifPresent(p -> blobs.recent().record(d, p));
-        return found;
+        return new Search(ex, d, key).search(near, rel);
     }
 
     /** One search: the candidates already looked at are not looked at again. */
@@ -114,16 +111,17 @@ public final class ReadableCopies {
         }
 
         Optional<Path> search(ArtifactFormat near, String rel) throws IOException {
-            if (near != null && rel != null && check(file(near, rel))) {
-                return Optional.of(file(near, rel));
-            }
-            for (Path p : blobs.recent().of(d)) {
+            List<Path> recent = blobs.recent().of(d);
+            for (Path p : recent) {
                 if (check(p)) {
-                    return Optional.of(p);
+                    return found(p, recent);
                 }
             }
             if (near == null) {
                 return Optional.empty();
+            }
+            if (rel != null && check(file(near, rel))) {
+                return found(file(near, rel), recent);
             }
             Job job = near.job();
             Tag tag = job.tag();
@@ -133,11 +131,11 @@ public final class ReadableCopies {
                 }
                 ArtifactFormat f = tag.branch().tag(t).job(job.name()).format(near.name());
                 if (rel != null && check(file(f, rel))) {
-                    return Optional.of(file(f, rel));
+                    return found(file(f, rel), recent);
                 }
                 Path indexed = indexed(f);
                 if (check(indexed)) {
-                    return Optional.of(indexed);
+                    return found(indexed, recent);
                 }
             }
             if (rel != null) {
@@ -151,11 +149,19 @@ public final class ReadableCopies {
                     }
                     Path p = file(other.format(near.name()), rel);
                     if (check(p)) {
-                        return Optional.of(p);
+                        return found(p, recent);
                     }
                 }
             }
             return Optional.empty();
+        }
+
+        /** {@code p}, remembered as the newest place of the content unless it is already. */
+        private Optional<Path> found(Path p, List<Path> recent) {
+            if (recent.isEmpty() || !recent.get(0).equals(p)) {
+                blobs.recent().record(d, p);
+            }
+            return Optional.of(p);
         }
 
         /** Whether {@code file} (null: no candidate) is a copy of the blob the caller may read. */
@@ -166,6 +172,9 @@ public final class ReadableCopies {
             String url = url(file);
             if (url == null || !access.canRead(ex, url)) {
                 return false;
+            }
+            if (!file.toFile().isFile()) {
+                return false; // a missing file without the cost of an exception
             }
             try {
                 BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);

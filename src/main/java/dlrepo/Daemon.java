@@ -29,6 +29,7 @@ import dlrepo.http.ProductBranchHandler;
 import dlrepo.http.ProductHandler;
 import dlrepo.http.ProductVariantHandler;
 import dlrepo.http.ProductsHandler;
+import dlrepo.http.ReadableCopies;
 import dlrepo.http.UserHomeHandler;
 import dlrepo.http.VersionHandler;
 import dlrepo.http.Router;
@@ -127,6 +128,7 @@ public final class Daemon implements AutoCloseable {
             access = auth;
         }
         StaticHandler staticFiles = new StaticHandler(config.staticDir());
+        ReadableCopies copies = new ReadableCopies(storage, access);
         Router router = new Router(storage, access, new Router.Routes(
                 new HomeHandler(),
                 new UserHomeHandler(),
@@ -139,7 +141,7 @@ public final class Daemon implements AutoCloseable {
                 new FormatFileHandler(),
                 ArchiveHandler.format(),
                 new FormatSumsHandler(),
-                new ArtifactHandler(sender, config.chunkSize(), access),
+                new ArtifactHandler(sender, config.chunkSize(), access, copies),
                 new ProductsHandler(access),
                 new ProductHandler(access),
                 new ProductVariantHandler(access),
@@ -149,7 +151,7 @@ public final class Daemon implements AutoCloseable {
                 Map.of("cleanup", new CleanupHandler(scheduler),
                         "cli", new CliHandler(config.publicUrl(), CliHandler.defaultLocations(System.getenv("PATH"))),
                         "static", staticFiles,
-                        "v2", new RegistryHandler(storage, access, sender, config.chunkSize()),
+                        "v2", new RegistryHandler(storage, access, sender, config.chunkSize(), copies),
                         "favicon.ico", staticFiles)));
         HttpHandler routes = auth == null ? router : new AuthHandler(auth, router);
         graceful = Handlers.gracefulShutdown(new Dispatcher(new CrossSiteGuard(config.publicUrl(), routes),

@@ -43,12 +43,19 @@ public final class BlobStore {
             Caffeine.newBuilder().expireAfterWrite(PROBE_GRACE).maximumSize(100_000).build();
     private final DigestLocks locks;
     private final Disk disk;
+    private final RecentLinks recent;
 
     public BlobStore(Path root, DigestLocks locks, Disk disk) {
         this.blobs = root.resolve(".blobs").resolve("sha256");
         this.uploads = root.resolve(".uploads");
         this.locks = locks;
         this.disk = disk;
+        this.recent = new RecentLinks(root);
+    }
+
+    /** Where blobs were recently linked (every {@link #link} and {@link #commit} records its target). */
+    public RecentLinks recent() {
+        return recent;
     }
 
     public Path blobsDir() {
@@ -219,6 +226,7 @@ public final class BlobStore {
             }
         }
         disk.syncDir(target.getParent());
+        recent.record(d, target);
     }
 
     /** Hard-links {@code blob} at {@code target}, atomically replacing what was there. */

@@ -27,11 +27,13 @@ public final class ArtifactHandler implements HttpHandler {
     private final FileSender sender;
     private final int chunkSize;
     private final Access access;
+    private final ReadableCopies copies;
 
-    public ArtifactHandler(FileSender sender, int chunkSize, Access access) {
+    public ArtifactHandler(FileSender sender, int chunkSize, Access access, ReadableCopies copies) {
         this.sender = sender;
         this.chunkSize = chunkSize;
         this.access = access;
+        this.copies = copies;
     }
 
     @Override
@@ -72,9 +74,16 @@ public final class ArtifactHandler implements HttpHandler {
         sender.send(ex, file, digests.get(t.relPath()));
     }
 
-    /** The dedup probe: does this blob exist anywhere in the store? */
-    private static void probe(HttpServerExchange ex, Target t, Digest d) throws Exception {
+    /**
+     * The dedup probe: may the caller read this content somewhere? The same 404 whether
+     * the blob is missing or only in files the caller may not read; only a 200 protects
+     * the blob from the collector.
+     */
+    private void probe(HttpServerExchange ex, Target t, Digest d) throws Exception {
         t.format().file(t.relPath());
+        if (copies.find(ex, d, t.format(), t.relPath()).isEmpty()) {
+            throw HttpError.notFound("Blob " + d + " not found");
+        }
         OptionalLong size = t.repo().storage().blobs().probe(d);
         if (size.isEmpty()) {
             throw HttpError.notFound("Blob " + d + " not found");
@@ -113,6 +122,10 @@ public final class ArtifactHandler implements HttpHandler {
         if (link != null) {
             if (!Digest.parse(link).equals(expected)) {
                 throw HttpError.badRequest("X-Dlrepo-Link and Digest headers differ");
+            }
+            // only content the caller may read somewhere: the same 404 as for a missing blob
+            if (copies.find(ex, expected, f, t.relPath()).isEmpty()) {
+                throw HttpError.notFound("Blob " + expected + " not found");
             }
             f.link(t.relPath(), expected, allowContainer, access.products(ex));
         } else {

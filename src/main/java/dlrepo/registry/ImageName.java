@@ -73,6 +73,27 @@ record ImageName(String name, Repository repo, List<String> parts) {
         return v.exists() ? v.format(ArtifactFormat.CONTAINER) : null;
     }
 
+    /**
+     * The container formats of every tag (writable images) or version (product images),
+     * by registry tag; they may not hold an image.
+     */
+    Map<String, ArtifactFormat> formats() throws IOException {
+        Map<String, ArtifactFormat> formats = new LinkedHashMap<>();
+        if (writable()) {
+            for (Tag t : branch().tags()) {
+                formats.put(t.name(), t.job(parts.get(1)).format(ArtifactFormat.CONTAINER));
+            }
+        } else {
+            for (ProductVersion v : productBranch().versions()) {
+                ArtifactFormat f = v.format(ArtifactFormat.CONTAINER);
+                if (f != null) {
+                    formats.put(v.name(), f);
+                }
+            }
+        }
+        return formats;
+    }
+
     /** The tags holding an image, by name, with their creation times for the aliases. */
     Map<String, Double> tags() throws IOException {
         Map<String, Double> tags = new LinkedHashMap<>();

@@ -26,16 +26,18 @@ import java.util.Set;
 /** {@code /v2/<name>/manifests/<tag or digest>}: GET, HEAD, PUT. */
 final class ManifestEndpoint {
     static final HttpString CONTENT_DIGEST = new HttpString("Docker-Content-Digest");
-    private static final int MAX_MANIFEST = 4 << 20;
+    private static final int MAX_MANIFEST = ImageContent.MAX_MANIFEST;
     /** A tag of the distribution specification. */
     private static final java.util.regex.Pattern TAG = java.util.regex.Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]{0,127}");
 
     private final Storage storage;
     private final dlrepo.http.Access access;
+    private final ImageContent content;
 
-    ManifestEndpoint(Storage storage, dlrepo.http.Access access) {
+    ManifestEndpoint(Storage storage, dlrepo.http.Access access, ImageContent content) {
         this.storage = storage;
         this.access = access;
+        this.content = content;
     }
 
     void handle(HttpServerExchange ex, ImageName image, String ref) throws IOException {
@@ -61,7 +63,7 @@ final class ManifestEndpoint {
     }
 
     private void get(HttpServerExchange ex, ImageName image, String ref) throws IOException {
-        Path file = find(image, ref).orElseThrow(() -> RegistryError.manifestUnknown(ref));
+        Path file = find(ex, image, ref).orElseThrow(() -> RegistryError.manifestUnknown(ref));
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(file);
@@ -82,10 +84,10 @@ final class ManifestEndpoint {
 
     /**
      * The manifest file a reference names: by tag, the image's tagged manifest; by digest,
-     * one of the image's manifests in any tag, or else a manifest pushed by digest that
-     * waits in the blob store for its index.
+     * one the caller may reach through this image ({@link ImageContent}): a manifest of the
+     * image, or one pushed by digest to this name that waits for its index.
      */
-    private Optional<Path> find(ImageName image, String ref) throws IOException {
+    private Optional<Path> find(HttpServerExchange ex, ImageName image, String ref) throws IOException {
         if (!ref.startsWith("sha256:")) {
             Optional<ContainerImage> img = image.image(ref);
             if (img.isEmpty()) {
@@ -93,28 +95,7 @@ final class ManifestEndpoint {
             }
             return img.get().manifestFile(img.get().manifest().orElseThrow());
         }
-        Digest d = digest(ref);
-        for (String tag : image.tags().keySet()) {
-            ArtifactFormat f = image.format(tag);
-            Optional<Path> p = f == null ? Optional.empty() : new ContainerImage(f).manifestFile(d);
-            if (p.isPresent()) {
-                return p;
-            }
-        }
-        Path blob = storage.blobs().path(d);
-        if (Files.isRegularFile(blob) && Files.size(blob) <= MAX_MANIFEST && looksLikeManifest(blob)) {
-            return Optional.of(blob);
-        }
-        return Optional.empty();
-    }
-
-    private static boolean looksLikeManifest(Path blob) throws IOException {
-        try {
-            Manifest.parse(Files.readAllBytes(blob), null);
-            return true;
-        } catch (dlrepo.http.HttpError e) {
-            return false;
-        }
+        return content.manifest(ex, image, digest(ref));
     }
 
     private void put(HttpServerExchange ex, ImageName image, String ref) throws IOException {
@@ -131,8 +112,9 @@ final class ManifestEndpoint {
                 throw RegistryError.digestInvalid("Manifest digest is " + m.digest() + ", not " + ref);
             }
             // a child of an index pushed before it: kept in the store until the index links it
-            requireBlobs(m.blobs());
+            requireBlobs(ex, image, new LinkedHashSet<>(m.blobs()));
             storeBytes(m);
+            content.pushed(image, PendingBlobs.Kind.MANIFEST, m.digest());
         } else {
             String tag;
             try {
@@ -147,20 +129,25 @@ final class ManifestEndpoint {
             Set<Digest> layers = new LinkedHashSet<>(m.blobs());
             manifests.add(m.digest());
             for (Digest child : m.children()) {
-                Path p = blobs.path(child);
-                if (!Files.isRegularFile(p)) {
+                Path p = content.manifest(ex, image, child)
+                        .orElseThrow(() -> RegistryError.manifestBlobUnknown(child.toString()));
+                Manifest c;
+                try {
+                    c = Manifest.parse(Files.readAllBytes(p), null);
+                } catch (NoSuchFileException e) {
                     throw RegistryError.manifestBlobUnknown(child.toString());
                 }
-                Manifest c = Manifest.parse(Files.readAllBytes(p), null);
                 if (!c.children().isEmpty()) {
                     throw RegistryError.manifestInvalid("nested indexes are not supported");
                 }
                 manifests.add(child);
                 layers.addAll(c.blobs());
             }
-            requireBlobs(layers);
+            requireBlobs(ex, image, layers);
             for (Digest child : m.children()) {
-                blobs.probe(child);
+                if (blobs.probe(child).isEmpty()) {
+                    throw RegistryError.manifestBlobUnknown(child.toString());
+                }
             }
             storeBytes(m);
             ContainerImage target = new ContainerImage(
@@ -174,6 +161,12 @@ final class ManifestEndpoint {
                     default -> throw e;
                 }
             }
+            for (Digest d : manifests) {
+                content.tied(image, PendingBlobs.Kind.MANIFEST, d);
+            }
+            for (Digest d : layers) {
+                content.tied(image, PendingBlobs.Kind.BLOB, d);
+            }
         }
         ex.setStatusCode(201);
         ex.getResponseHeaders().put(Headers.LOCATION, "/v2/" + image.name() + "/manifests/" + m.digest());
@@ -181,17 +174,16 @@ final class ManifestEndpoint {
         ex.setResponseContentLength(0);
     }
 
-    /** Every blob must be in the store; each is refreshed and protected until it is linked. */
-    private void requireBlobs(Set<Digest> digests) throws IOException {
+    /**
+     * Every blob must be one the caller may reach through this image ({@link ImageContent})
+     * and be in the store; each is refreshed and protected until it is linked.
+     */
+    private void requireBlobs(HttpServerExchange ex, ImageName image, Set<Digest> digests) throws IOException {
         for (Digest d : digests) {
-            if (storage.blobs().probe(d).isEmpty()) {
+            if (content.blob(ex, image, d).isEmpty() || storage.blobs().probe(d).isEmpty()) {
                 throw RegistryError.manifestBlobUnknown(d.toString());
             }
         }
-    }
-
-    private void requireBlobs(java.util.List<Digest> digests) throws IOException {
-        requireBlobs(new LinkedHashSet<>(digests));
     }
 
     private void storeBytes(Manifest m) throws IOException {

@@ -14,6 +14,7 @@ import dlrepo.fs.Tag;
 import dlrepo.http.Access;
 import dlrepo.http.FileSender;
 import dlrepo.http.HttpError;
+import dlrepo.http.ReadableCopies;
 import dlrepo.http.Responses;
 import dlrepo.http.Router;
 import io.undertow.server.HttpHandler;
@@ -38,12 +39,13 @@ public final class RegistryHandler implements HttpHandler {
     private final BlobEndpoint blobs;
     private final UploadEndpoint uploads;
 
-    public RegistryHandler(Storage storage, Access access, FileSender sender, int chunkSize) {
+    public RegistryHandler(Storage storage, Access access, FileSender sender, int chunkSize, ReadableCopies copies) {
         this.storage = storage;
         this.access = access;
-        this.manifests = new ManifestEndpoint(storage, access);
-        this.blobs = new BlobEndpoint(storage, sender);
-        this.uploads = new UploadEndpoint(storage, new UploadSessions(storage.blobs()), chunkSize);
+        ImageContent content = new ImageContent(storage, access, copies);
+        this.manifests = new ManifestEndpoint(storage, access, content);
+        this.blobs = new BlobEndpoint(storage, sender, content);
+        this.uploads = new UploadEndpoint(storage, access, content, new UploadSessions(storage.blobs()), chunkSize);
     }
 
     @Override

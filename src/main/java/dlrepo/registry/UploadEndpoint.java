@@ -13,19 +13,26 @@ import java.util.regex.Pattern;
 /**
  * {@code /v2/<name>/blobs/uploads/[<uuid>]}: blob pushes, monolithic ({@code POST ?digest=}),
  * chunked ({@code POST}, {@code PATCH}*, {@code PUT ?digest=}) or mounted from another
- * image ({@code POST ?mount=}: free, blobs are global). A finished blob waits in the store,
- * protected, for the manifest that links it into a job.
+ * image ({@code POST ?mount=}: free, blobs are global, but only a blob the caller may
+ * reach through the {@code from} image or read elsewhere; otherwise an ordinary upload
+ * session). A finished blob waits in the store, protected, for the manifest that links it
+ * into a job, and meanwhile can be read through the name it was pushed to.
  */
 final class UploadEndpoint {
     private static final HttpString UPLOAD_UUID = new HttpString("Docker-Upload-UUID");
     private static final Pattern CONTENT_RANGE = Pattern.compile("(?:bytes[ =])?(\\d+)-(\\d+)(?:/\\S+)?");
 
     private final Storage storage;
+    private final dlrepo.http.Access access;
+    private final ImageContent content;
     private final UploadSessions sessions;
     private final int chunkSize;
 
-    UploadEndpoint(Storage storage, UploadSessions sessions, int chunkSize) {
+    UploadEndpoint(Storage storage, dlrepo.http.Access access, ImageContent content, UploadSessions sessions,
+            int chunkSize) {
         this.storage = storage;
+        this.access = access;
+        this.content = content;
         this.sessions = sessions;
         this.chunkSize = chunkSize;
     }
@@ -39,7 +46,9 @@ final class UploadEndpoint {
         String mount = dlrepo.http.Responses.queryParam(ex, "mount");
         if (mount != null) {
             Digest d = ManifestEndpoint.digest(mount);
-            if (storage.blobs().probe(d).isPresent()) {
+            if (mountable(ex, d, dlrepo.http.Responses.queryParam(ex, "from"))
+                    && storage.blobs().probe(d).isPresent()) {
+                content.pushed(image, PendingBlobs.Kind.BLOB, d);
                 created(ex, image, d);
                 return;
             }
@@ -55,6 +64,7 @@ final class UploadEndpoint {
                 }
                 storage.blobs().store(u.path(), actual);
             }
+            content.pushed(image, PendingBlobs.Kind.BLOB, expected);
             created(ex, image, expected);
             return;
         }
@@ -89,6 +99,7 @@ final class UploadEndpoint {
                 } finally {
                     sessions.remove(s);
                 }
+                content.pushed(image, PendingBlobs.Kind.BLOB, actual);
                 created(ex, image, actual);
             }
             case "DELETE" -> {
@@ -98,6 +109,28 @@ final class UploadEndpoint {
             }
             default -> throw RegistryError.unsupported("Method " + ex.getRequestMethod() + " not allowed here");
         }
+    }
+
+    /**
+     * Whether the caller may have blob {@code d} mounted: it may read the {@code from} image
+     * and reach the blob through it, or it may read the blob elsewhere. Otherwise (an
+     * invalid or unreadable name included) the client gets an upload session, as the
+     * distribution specification allows, and learns nothing.
+     */
+    private boolean mountable(HttpServerExchange ex, Digest d, String from) throws IOException {
+        if (from != null) {
+            ImageName source = null;
+            try {
+                source = ImageName.parse(storage, java.util.Arrays.asList(from.split("/", -1)));
+            } catch (dlrepo.http.HttpError | dlrepo.fs.RepoException e) {
+                // not an image name: no source
+            }
+            if (source != null && access.canRead(ex, "/v2/" + source.name() + "/blobs/" + d)
+                    && content.blob(ex, source, d).isPresent()) {
+                return true;
+            }
+        }
+        return content.readableElsewhere(ex, d);
     }
 
     private static void requireWritable(ImageName image) {

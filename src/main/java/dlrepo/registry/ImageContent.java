@@ -1,0 +1,110 @@
+package dlrepo.registry;
+
+import dlrepo.fs.ArtifactFormat;
+import dlrepo.fs.ContainerImage;
+import dlrepo.fs.Digest;
+import dlrepo.fs.Storage;
+import dlrepo.http.Access;
+import dlrepo.http.ReadableCopies;
+import io.undertow.server.HttpServerExchange;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What a caller reaches by digest through an image name (whose read right the router
+ * checked): blobs are global in the store, but {@code /v2/<name>/blobs/<d>} and
+ * {@code manifests/<d>} answer only for content that
+ * <ol>
+ * <li>a manifest of that image references (config, layer, child manifest), in a tag whose
+ * manifest the caller may read;</li>
+ * <li>or was pushed to that same name and waits for its manifest ({@link PendingBlobs});</li>
+ * <li>or, without authentication (everyone may read everything), is anywhere in the store,
+ * as the registry always answered.</li>
+ * </ol>
+ * A manifest's references must pass the same rule when it is pushed. A mount brings a blob
+ * into a name (rule 2) only if the caller may reach it through the {@code from} image or
+ * read it in the tree ({@link ReadableCopies}): a digest never reads content the caller
+ * may not read.
+ */
+final class ImageContent {
+    static final int MAX_MANIFEST = 4 << 20;
+
+    private final Storage storage;
+    private final Access access;
+    private final ReadableCopies copies;
+    private final PendingBlobs pending = new PendingBlobs();
+
+    ImageContent(Storage storage, Access access, ReadableCopies copies) {
+        this.storage = storage;
+        this.access = access;
+        this.copies = copies;
+    }
+
+    /** Records that {@code d} was pushed to (or mounted into) {@code image}. */
+    void pushed(ImageName image, PendingBlobs.Kind kind, Digest d) {
+        pending.add(image, kind, d);
+    }
+
+    /** {@code d} is now in a manifest of {@code image}, tagged: it is no longer a pending push. */
+    void tied(ImageName image, PendingBlobs.Kind kind, Digest d) {
+        pending.remove(image, kind, d);
+    }
+
+    /** The file holding config or layer {@code d} as the caller may reach it through {@code image}. */
+    Optional<Path> blob(HttpServerExchange ex, ImageName image, Digest d) throws IOException {
+        Path blob = storage.blobs().path(d);
+        // the cheap rules first: a push waits for its manifest, or everything is readable
+        if ((pending.contains(image, PendingBlobs.Kind.BLOB, d) || copies.everythingReadable())
+                && Files.isRegularFile(blob)) {
+            return Optional.of(blob);
+        }
+        return referenced(ex, image, "blobs", d);
+    }
+
+    /** Whether the caller may read {@code d} in the tree (without authentication: whether it is in the store). */
+    boolean readableElsewhere(HttpServerExchange ex, Digest d) throws IOException {
+        return copies.find(ex, d, null, null).isPresent();
+    }
+
+    /** The file holding manifest {@code d} as the caller may reach it through {@code image}. */
+    Optional<Path> manifest(HttpServerExchange ex, ImageName image, Digest d) throws IOException {
+        Optional<Path> p = referenced(ex, image, "manifests", d);
+        if (p.isPresent()) {
+            return p;
+        }
+        Path blob = storage.blobs().path(d);
+        boolean reachable = pending.contains(image, PendingBlobs.Kind.MANIFEST, d) || copies.everythingReadable();
+        return reachable && looksLikeManifest(blob) ? Optional.of(blob) : Optional.empty();
+    }
+
+    /** The image's file {@code <kind>/sha256/<xx>/<hex>}, in a tag whose manifest the caller may read. */
+    private Optional<Path> referenced(HttpServerExchange ex, ImageName image, String kind, Digest d)
+            throws IOException {
+        String rel = kind + "/sha256/" + d.hex().substring(0, 2) + "/" + d.hex();
+        for (Map.Entry<String, ArtifactFormat> e : image.formats().entrySet()) {
+            Path p = e.getValue().path().resolve(rel);
+            if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
+                    && access.canRead(ex, "/v2/" + image.name() + "/manifests/" + e.getKey())
+                    && new ContainerImage(e.getValue()).exists()) {
+                return Optional.of(p);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static boolean looksLikeManifest(Path blob) throws IOException {
+        try {
+            if (!Files.isRegularFile(blob) || Files.size(blob) > MAX_MANIFEST) {
+                return false;
+            }
+            Manifest.parse(Files.readAllBytes(blob), null);
+            return true;
+        } catch (java.nio.file.NoSuchFileException | dlrepo.http.HttpError e) {
+            return false;
+        }
+    }
+}

@@ -8,6 +8,11 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -20,10 +25,20 @@ public final class Quota {
     private final Path repoDir;
     private final long limit;
     private final Disk disk;
+    /** The most pushed blobs waiting for a manifest a user may have at once. */
+    static final int MAX_UNLINKED = 10_000;
+
     private final ReentrantLock lock = new ReentrantLock();
     private long used = -1;
     /** Bytes of this user's uploads still streaming into {@code .uploads}; under the lock. */
     private long streaming;
+    /**
+     * Blobs this user pushed through the registry that no manifest of hers links yet, by
+     * blob file, with their sizes; under the lock. They count against the quota until a
+     * manifest links them (then the usage counts them) or the collector removes them.
+     */
+    private final Map<Path, Long> unlinked = new HashMap<>();
+    private long unlinkedBytes;
 
     Quota(String user, Path repoDir, long limit, Disk disk) {
         this.user = user;
@@ -62,10 +77,67 @@ public final class Quota {
      * uploads still streaming; the caller holds the lock.
      */
     public void check(long delta) throws IOException {
-        long u = used() + streaming;
-        if (delta > 0 && u + delta > limit) {
-            throw new RepoException(RepoException.Kind.QUOTA_EXCEEDED,
-                    "User " + user + " quota exceeded (" + (u + delta) + "/" + limit + ")");
+        if (delta <= 0) {
+            return;
+        }
+        if (used() + streaming + unlinkedBytes + delta > limit) {
+            pruneUnlinked();
+            long u = used() + streaming + unlinkedBytes;
+            if (u + delta > limit) {
+                throw new RepoException(RepoException.Kind.QUOTA_EXCEEDED,
+                        "User " + user + " quota exceeded (" + (u + delta) + "/" + limit + ")");
+            }
+        }
+    }
+
+    /**
+     * Counts {@code blob}, just pushed through the registry for this user (its bytes were
+     * counted while they streamed), until a manifest links it or it is collected.
+     */
+    public void holdUnlinked(Path blob, long size) throws IOException {
+        lock.lock();
+        try {
+            if (!unlinked.containsKey(blob) && unlinked.size() >= MAX_UNLINKED) {
+                pruneUnlinked();
+                if (unlinked.size() >= MAX_UNLINKED) {
+                    throw new RepoException(RepoException.Kind.QUOTA_EXCEEDED, "User " + user + " has "
+                            + MAX_UNLINKED + " pushed blobs that no manifest uses yet: push a manifest first");
+                }
+            }
+            Long before = unlinked.put(blob, size);
+            unlinkedBytes += size - (before == null ? 0 : before);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@code blobs} are linked by a manifest about to be stored: the usage will count them. */
+    public void releaseUnlinked(Collection<Path> blobs) {
+        lock.lock();
+        try {
+            for (Path b : blobs) {
+                Long size = unlinked.remove(b);
+                unlinkedBytes -= size == null ? 0 : size;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Forgets the pushed blobs that were collected or are linked somewhere by now. */
+    private void pruneUnlinked() throws IOException {
+        for (var it = unlinked.entrySet().iterator(); it.hasNext();) {
+            var e = it.next();
+            int links;
+            try {
+                links = (Integer) Files.getAttribute(e.getKey(), "unix:nlink", LinkOption.NOFOLLOW_LINKS);
+            } catch (NoSuchFileException ex) {
+                links = 0;
+            }
+            if (links != 1) {
+                unlinkedBytes -= e.getValue();
+                it.remove();
+            }
         }
     }
 

@@ -19,7 +19,9 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -114,6 +116,10 @@ final class ManifestEndpoint {
             // a child of an index pushed before it: kept in the store until the index links it
             requireBlobs(ex, image, new LinkedHashSet<>(m.blobs()));
             storeBytes(m);
+            if (image.repo().quota().isPresent()) {
+                // counted until the index that uses it is pushed, like a pushed blob
+                image.repo().quota().get().holdUnlinked(blobs.path(m.digest()), m.bytes().length);
+            }
             content.pushed(image, PendingBlobs.Kind.MANIFEST, m.digest());
         } else {
             String tag;
@@ -152,6 +158,13 @@ final class ManifestEndpoint {
             storeBytes(m);
             ContainerImage target = new ContainerImage(
                     image.branch().tag(tag).job(image.parts().get(1)).format(ArtifactFormat.CONTAINER));
+            if (image.repo().quota().isPresent()) {
+                // linked into the image now: counted by the usage from here on
+                List<Path> linked = new ArrayList<>();
+                manifests.forEach(d -> linked.add(blobs.path(d)));
+                layers.forEach(d -> linked.add(blobs.path(d)));
+                image.repo().quota().get().releaseUnlinked(linked);
+            }
             try {
                 target.replace(m.digest(), manifests, layers, access.products(ex));
             } catch (RepoException e) {

@@ -57,18 +57,20 @@ final class UploadEndpoint {
         if (digest != null) {
             Digest expected = ManifestEndpoint.digest(digest);
             try (Upload u = storage.blobs().startUpload()) {
+                image.repo().quota().ifPresent(q -> u.countAgainst(q, 0));
                 u.readFrom(ex.getInputStream(), new byte[chunkSize]);
                 Digest actual = u.finish();
                 if (!actual.equals(expected)) {
                     throw RegistryError.digestInvalid("Received data has digest " + actual + ", not " + expected);
                 }
                 storage.blobs().store(u.path(), actual);
+                holdUnlinked(image, actual, u.size());
             }
             content.pushed(image, PendingBlobs.Kind.BLOB, expected);
             created(ex, image, expected);
             return;
         }
-        UploadSessions.Session s = sessions.start();
+        UploadSessions.Session s = sessions.start(image, image.repo().quota());
         if (ex.getRequestContentLength() > 0 || ex.getRequestHeaders().contains(Headers.TRANSFER_ENCODING)) {
             s.append(ex.getInputStream(), new byte[chunkSize], -1);
         }
@@ -77,7 +79,7 @@ final class UploadEndpoint {
 
     /** {@code GET|PATCH|PUT|DELETE /v2/<name>/blobs/uploads/<uuid>}. */
     void session(HttpServerExchange ex, ImageName image, String uuid) throws IOException {
-        UploadSessions.Session s = sessions.get(uuid);
+        UploadSessions.Session s = sessions.get(image, uuid);
         switch (ex.getRequestMethod().toString()) {
             case "GET", "HEAD" -> accepted(ex, image, s, 204);
             case "PATCH" -> {
@@ -99,6 +101,7 @@ final class UploadEndpoint {
                 } finally {
                     sessions.remove(s);
                 }
+                holdUnlinked(image, actual, s.size());
                 content.pushed(image, PendingBlobs.Kind.BLOB, actual);
                 created(ex, image, actual);
             }
@@ -131,6 +134,16 @@ final class UploadEndpoint {
             }
         }
         return content.readableElsewhere(ex, d);
+    }
+
+    /**
+     * A blob pushed to a user's image counts against her quota until a manifest links it:
+     * blobs that no manifest ever uses cannot fill the disk past the quota.
+     */
+    private void holdUnlinked(ImageName image, Digest d, long size) throws IOException {
+        if (image.repo().quota().isPresent()) {
+            image.repo().quota().get().holdUnlinked(storage.blobs().path(d), size);
+        }
     }
 
     private static void requireWritable(ImageName image) {

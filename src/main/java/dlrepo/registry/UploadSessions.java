@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import dlrepo.fs.BlobStore;
 import dlrepo.fs.Digest;
+import dlrepo.fs.Quota;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -14,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * Blob uploads in progress ({@code POST} ... {@code PATCH}* ... {@code PUT}): each a file
@@ -28,13 +30,19 @@ final class UploadSessions {
     static final class Session {
         final String uuid;
         final Path file;
+        /** The image name the upload was started for: the only one that reaches it. */
+        final String image;
+        /** The bytes counted against the quota of a user's image while the upload lasts. */
+        private final Optional<Quota.Stream> quota;
         private final MessageDigest md = Digest.sha256();
         private long size;
         private boolean closed;
 
-        Session(String uuid, Path file) {
+        Session(String uuid, Path file, String image, Optional<Quota.Stream> quota) {
             this.uuid = uuid;
             this.file = file;
+            this.image = image;
+            this.quota = quota;
         }
 
         synchronized long size() {
@@ -61,6 +69,9 @@ final class UploadSessions {
                     }
                     if (n == 0) {
                         break;
+                    }
+                    if (quota.isPresent()) {
+                        quota.get().add(n);
                     }
                     ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
                     while (bb.hasRemaining()) {
@@ -96,7 +107,8 @@ final class UploadSessions {
                 }).build();
     }
 
-    Session start() throws IOException {
+    /** A new upload for {@code image}, counted against {@code quota} (a user's image) as it streams. */
+    Session start(ImageName image, Optional<Quota> quota) throws IOException {
         String name = blobs.reserveUploadName();
         Path file = blobs.uploadsDir().resolve(name);
         try {
@@ -108,14 +120,15 @@ final class UploadSessions {
             blobs.releaseUploadName(name);
             throw e;
         }
-        Session s = new Session(name, file);
+        Session s = new Session(name, file, image.name(), quota.map(q -> q.stream(0)));
         sessions.put(name, s);
         return s;
     }
 
-    Session get(String uuid) {
+    /** The upload {@code uuid} of {@code image}; unknown through any other name. */
+    Session get(ImageName image, String uuid) {
         Session s = sessions.getIfPresent(uuid);
-        if (s == null) {
+        if (s == null || !s.image.equals(image.name())) {
             throw RegistryError.uploadUnknown(uuid);
         }
         return s;
@@ -127,6 +140,7 @@ final class UploadSessions {
     }
 
     private void discard(Session s) {
+        s.quota.ifPresent(Quota.Stream::close);
         try {
             Files.deleteIfExists(s.file);
         } catch (IOException e) {

@@ -210,7 +210,7 @@ public final class ArtifactFormat extends Level {
             return;
         }
         try {
-            if (readDigestsFile().isEmpty() && journal().replay(new TreeMap<>()) == 0 && scan().visible.isEmpty()) {
+            if (digests().isEmpty() && scan().visible().isEmpty()) {
                 Disk.deleteTree(path());
                 storage().disk().syncDir(path().getParent());
             }
@@ -385,8 +385,7 @@ public final class ArtifactFormat extends Level {
                 return;
             }
             // folds the journal, and no file a failed upload could not take back gets finalized
-            repair();
-            SortedMap<String, Digest> digests = digests();
+            SortedMap<String, Digest> digests = repair().digests();
             if (storage().postProcessor().appliesTo(digests.keySet())) {
                 postProcess(digests);
             }
@@ -574,7 +573,7 @@ public final class ArtifactFormat extends Level {
         if (!exists() || !isDirty()) {
             return 0;
         }
-        return repair();
+        return repair().repairs();
     }
 
     /**
@@ -595,9 +594,9 @@ public final class ArtifactFormat extends Level {
      * was never acknowledged), an entry whose file is missing or holds other content is
      * linked again from its blob (or dropped, or set to the file's digest, when that blob is
      * gone), temporary links are deleted. The caller holds the format's lock or runs before
-     * requests are served. Returns the number of repairs.
+     * requests are served. Returns the number of repairs and the entries.
      */
-    private int repair() throws IOException {
+    private Repaired repair() throws IOException {
         Scan scan = scan();
         SortedMap<String, Digest> digests = readDigestsFile();
         FormatJournal journal = journal();
@@ -661,7 +660,10 @@ public final class ArtifactFormat extends Level {
         if (repairs > 0) {
             repository().products().linkFormat(this);
         }
-        return repairs;
+        return new Repaired(repairs, digests);
+    }
+
+    private record Repaired(int repairs, SortedMap<String, Digest> digests) {
     }
 
     private static boolean sameFileKey(Object fileKey, Path blob) throws IOException {

@@ -56,8 +56,8 @@ public final class ArtifactFormat extends Level {
 
     /** The entries: relative path to digest, sorted. */
     public SortedMap<String, Digest> digests() throws IOException {
-        // shared lock: .digests and the journal are read as one state, never half-folded
-        try (TreeLocks.Lease l = lock(false)) {
+        // .digests and the journal are read as one state, never half-folded
+        try (TreeLocks.Lease l = lockEntries(false)) {
             SortedMap<String, Digest> map = readDigestsFile();
             journal().replay(map);
             return map;
@@ -86,7 +86,7 @@ public final class ArtifactFormat extends Level {
      * file it will be once the journal is folded, if there is one (a dirty format).
      */
     Digest contentDigest() throws IOException {
-        try (TreeLocks.Lease l = lock(false)) {
+        try (TreeLocks.Lease l = lockEntries(false)) {
             if (journal().exists()) {
                 return Digest.of(serialize(digests()));
             }
@@ -155,13 +155,15 @@ public final class ArtifactFormat extends Level {
                     prepareParent(target);
                     boolean existed = Files.exists(target, LinkOption.NOFOLLOW_LINKS);
                     // the entry first, then the file: see the class comment
-                    FormatJournal journal = journal();
-                    long mark = journal.append(relPath, d);
-                    try {
-                        linker.link(target);
-                    } catch (IOException | RuntimeException e) {
-                        takeBack(journal, mark, relPath, d, existed, e);
-                        throw e;
+                    try (TreeLocks.Lease entries = lockEntries(true)) {
+                        FormatJournal journal = journal();
+                        long mark = journal.append(relPath, d);
+                        try {
+                            linker.link(target);
+                        } catch (IOException | RuntimeException e) {
+                            takeBack(journal, mark, relPath, d, existed, e);
+                            throw e;
+                        }
                     }
                 });
             } catch (IOException | RuntimeException e) {
@@ -271,7 +273,7 @@ public final class ArtifactFormat extends Level {
                 disk.createDirectories(path());
                 // dirty until done: a crash in between is repaired at start-up (recover)
                 disk.setFlag(path().resolve(".dirty"), true);
-                try {
+                try (TreeLocks.Lease entries = lockEntries(true)) {
                     for (String rel : before.keySet()) {
                         if (!files.containsKey(rel)) {
                             Files.deleteIfExists(path().resolve(rel));
@@ -415,7 +417,7 @@ public final class ArtifactFormat extends Level {
                 }
                 return delta - sizeOfFiles(before.keySet());
             }, () -> {
-                try {
+                try (TreeLocks.Lease entries = lockEntries(true)) {
                     commitPostProcessed(before, after);
                 } catch (IOException | RuntimeException e) {
                     repairAfter(e);
@@ -500,6 +502,16 @@ public final class ArtifactFormat extends Level {
 
     TreeLocks.Lease lock(boolean exclusive) {
         return job.tag().branch().repository().lock(path(), exclusive);
+    }
+
+    /**
+     * The lock of the entries ({@code .digests} and the journal), apart from the tree's:
+     * readers take it shared and nothing else, so that they wait only while the entries
+     * change, never for a whole finalization (a post-processing command may run minutes
+     * under the format's lock). Writers hold the format's lock first, then this one.
+     */
+    private TreeLocks.Lease lockEntries(boolean exclusive) {
+        return storage().entryLocks().lock(path().getParent(), path(), exclusive);
     }
 
     private Storage storage() {
@@ -597,6 +609,12 @@ public final class ArtifactFormat extends Level {
      * requests are served. Returns the number of repairs and the entries.
      */
     private Repaired repair() throws IOException {
+        try (TreeLocks.Lease entries = lockEntries(true)) {
+            return repairEntries();
+        }
+    }
+
+    private Repaired repairEntries() throws IOException {
         Scan scan = scan();
         SortedMap<String, Digest> digests = readDigestsFile();
         FormatJournal journal = journal();

@@ -25,6 +25,7 @@ public final class Storage {
     private final Disk disk;
     private final BlobStore blobs;
     private final TreeLocks treeLocks = new TreeLocks();
+    private final TreeLocks entryLocks = new TreeLocks();
     private final Optional<Pattern> internalFormatFilter;
     private final PostProcessor postProcessor;
     private final int chunkSize;
@@ -161,6 +162,11 @@ public final class Storage {
 
     public TreeLocks treeLocks() {
         return treeLocks;
+    }
+
+    /** The locks of the formats' entries, one level each (see {@code ArtifactFormat}). */
+    TreeLocks entryLocks() {
+        return entryLocks;
     }
 
     public PostProcessor postProcessor() {

@@ -190,6 +190,42 @@ class FormatJournalTest {
     }
 
     /**
+     * Readers wait for the entries only while they change, not for a whole finalization:
+     * a listing, a file and the checksums of a format are served while its post-processing
+     * command runs (it waits here until the test has read them).
+     */
+    @Test
+    void readersAreNotHeldUpByAPostProcessingCommand() throws Exception {
+        Path started = root.resolve("started");
+        Path release = root.resolve("release");
+        Path script = root.resolve("post.sh");
+        Files.writeString(script, "#!/bin/sh\ntouch " + started + "\n"
+                + "i=0; while [ ! -e " + release + " ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done\n"
+                + "echo added > added.txt\n");
+        Files.setPosixFilePermissions(script, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        try (TestServer s = TestServer.start(root.resolve("r"), Map.of("DLREPO_POST_PROCESS_CMD", script.toString()))) {
+            Caller c = s.anonymous();
+            String fmt = "/branches/pp/t/j/f/";
+            assertStatus(201, c.upload(fmt + "a.txt", "a\n"));
+            ExecutorService pool = Executors.newSingleThreadExecutor();
+            try {
+                Future<HttpResponse<String>> finalize = pool.submit(() -> c.send("PATCH", fmt));
+                assertTrue(Check.eventually(30_000, () -> Files.exists(started)), "the command never started");
+                // the format's lock is held by the finalization: these must not wait for it
+                assertEquals(List.of("a.txt"), strings(c.ok(fmt).get("artifact_format").get("files")));
+                assertEquals("a\n", c.get(fmt + "a.txt").body());
+                assertStatus(200, c.get("/branches/pp/t/j/f.sha256"));
+                assertFalse(finalize.isDone(), "the command ended before the reads");
+                Files.createFile(release);
+                assertStatus(200, finalize.get(60, TimeUnit.SECONDS));
+            } finally {
+                pool.shutdownNow();
+            }
+            assertEquals(List.of("a.txt", "added.txt"), strings(c.ok(fmt).get("artifact_format").get("files")));
+        }
+    }
+
+    /**
      * What a crash leaves at the end of the journal, a line cut short or damaged, is not
      * an entry: the next start ignores it and folds the rest into {@code .digests}.
      */

@@ -153,18 +153,7 @@ public final class ArtifactFormat extends Level {
                     disk.createDirectories(path());
                     disk.setFlag(path().resolve(".dirty"), true);
                     prepareParent(target);
-                    boolean existed = Files.exists(target, LinkOption.NOFOLLOW_LINKS);
-                    // the entry first, then the file: see the class comment
-                    try (TreeLocks.Lease entries = lockEntries(true)) {
-                        FormatJournal journal = journal();
-                        long mark = journal.append(relPath, d);
-                        try {
-                            linker.link(target);
-                        } catch (IOException | RuntimeException e) {
-                            takeBack(journal, mark, relPath, d, existed, e);
-                            throw e;
-                        }
-                    }
+                    recordAndLink(relPath, d, target, linker);
                 });
             } catch (IOException | RuntimeException e) {
                 if (created) {
@@ -174,6 +163,24 @@ public final class ArtifactFormat extends Level {
             }
             if (created) {
                 repository().products().linkFormat(this);
+            }
+        }
+    }
+
+    /**
+     * The entry first (a journal line), then the file: see the class comment. If the link
+     * fails, the entry is taken back.
+     */
+    private void recordAndLink(String relPath, Digest d, Path target, Linker linker) throws IOException {
+        boolean existed = Files.exists(target, LinkOption.NOFOLLOW_LINKS);
+        try (TreeLocks.Lease entries = lockEntries(true)) {
+            FormatJournal journal = journal();
+            long mark = journal.append(relPath, d);
+            try {
+                linker.link(target);
+            } catch (IOException | RuntimeException e) {
+                takeBack(journal, mark, relPath, d, existed, e);
+                throw e;
             }
         }
     }

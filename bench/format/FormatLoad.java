@@ -16,7 +16,8 @@ import java.util.HexFormat;
  * <p>upload: a PUT of a small body of its own (a new blob each time); link: a PUT with
  * X-Dlrepo-Link of one blob uploaded first (no body, the cheapest upload). At each
  * checkpoint k, prints the mean and median time of the {@code window} requests ending at
- * the k-th file. Then GET of the format's listing (dirty) and PATCH (finalize), timed.
+ * the k-th file. Then GET of the format's listing while dirty (median of 9), PATCH
+ * (finalize) and the listing again (median of 9), timed.
  * Output lines: {@code at <k> mean_ms <x> median_ms <y>}, {@code list_ms <x>},
  * {@code finalize_ms <x>}, {@code list_final_ms <x>}.
  */
@@ -60,10 +61,23 @@ public final class FormatLoad {
                 next++;
             }
         }
-        System.out.printf("list_ms %.1f%n", timed(http, HttpRequest.newBuilder(URI.create(fmt)).GET().build()));
+        HttpRequest list = HttpRequest.newBuilder(URI.create(fmt)).GET().build();
+        System.out.printf("list_ms %.1f%n", median(http, list, LISTINGS));
         System.out.printf("finalize_ms %.1f%n", timed(http, HttpRequest.newBuilder(URI.create(fmt))
                 .method("PATCH", HttpRequest.BodyPublishers.noBody()).build()));
-        System.out.printf("list_final_ms %.1f%n", timed(http, HttpRequest.newBuilder(URI.create(fmt)).GET().build()));
+        System.out.printf("list_final_ms %.1f%n", median(http, list, LISTINGS));
+    }
+
+    /** How many times each listing is timed (the median is printed). */
+    private static final int LISTINGS = 9;
+
+    private static double median(HttpClient http, HttpRequest req, int times) throws Exception {
+        double[] t = new double[times];
+        for (int i = 0; i < times; i++) {
+            t[i] = timed(http, req);
+        }
+        Arrays.sort(t);
+        return t[times / 2];
     }
 
     private static HttpRequest.Builder put(String url, String digest) {

@@ -24,7 +24,8 @@ final class RootLock implements AutoCloseable {
     static RootLock acquire(Path root) throws IOException {
         Files.createDirectories(root);
         Path file = root.resolve(".lock");
-        FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileChannel ch = FileChannel.open(file, java.util.EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
+                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(dlrepo.fs.Disk.FILE_MODE));
         FileLock l;
         try {
             l = ch.tryLock();

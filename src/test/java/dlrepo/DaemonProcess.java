@@ -35,8 +35,20 @@ public final class DaemonProcess implements AutoCloseable {
 
     /** Starts the process without waiting for it to listen. */
     public static DaemonProcess spawn(Path root, Map<String, String> env, String... jvmArgs) throws IOException {
+        return spawn(root, env, List.of(), jvmArgs);
+    }
+
+    /** Starts the process with the file mode creation mask {@code umask} (octal, e.g. "077") and waits. */
+    public static DaemonProcess startWithUmask(Path root, Map<String, String> env, String umask) throws Exception {
+        DaemonProcess d = spawn(root, env, List.of("sh", "-c", "umask " + umask + " && exec \"$@\"", "sh"));
+        d.awaitReady();
+        return d;
+    }
+
+    private static DaemonProcess spawn(Path root, Map<String, String> env, List<String> wrapper, String... jvmArgs)
+            throws IOException {
         int port = freePort();
-        List<String> cmd = new ArrayList<>();
+        List<String> cmd = new ArrayList<>(wrapper);
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(List.of(jvmArgs));
         cmd.add("-cp");

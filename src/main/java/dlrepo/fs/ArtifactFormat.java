@@ -18,9 +18,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code .../<job>/<format>/}: a folder of artifacts of one kind. {@code .digests} lists its
- * files with their digests; {@code .dirty} exists from the first upload until the format
- * is finalized.
+ * {@code .../<job>/<format>/}: a folder of artifacts of one kind. Its entries (the files
+ * and their digests) are {@code .digests} with the {@link FormatJournal journal} of later
+ * uploads applied; {@code .dirty} exists from the first upload until the format is
+ * finalized, which folds the journal into {@code .digests}.
+ *
+ * <p>Every change marks the format dirty first. An upload records its entry (one journal
+ * line) before it links the file, and takes the entry back if the link fails: a failure
+ * leaves neither, a crash at most an entry without its file. Whole rewrites (post-processing,
+ * replaced contents) repair the format if they fail half-way. Whatever a crash leaves is
+ * repaired, in dirty formats, at start-up ({@link #recover}); finalizing repairs too, so a
+ * format is never finalized with files that are not its entries.
  */
 public final class ArtifactFormat extends Level {
     private static final Logger LOG = LoggerFactory.getLogger(ArtifactFormat.class);
@@ -46,7 +54,18 @@ public final class ArtifactFormat extends Level {
         return Disk.flag(path().resolve(".dirty"));
     }
 
+    /** The entries: relative path to digest, sorted. */
     public SortedMap<String, Digest> digests() throws IOException {
+        // .digests and the journal are read as one state, never half-folded
+        try (TreeLocks.Lease l = lockEntries(false)) {
+            SortedMap<String, Digest> map = readDigestsFile();
+            journal().replay(map);
+            return map;
+        }
+    }
+
+    /** {@code .digests} alone, without the journal. */
+    private SortedMap<String, Digest> readDigestsFile() throws IOException {
         SortedMap<String, Digest> map = new TreeMap<>();
         for (Map.Entry<String, String> e : JsonFiles.readStrings(path().resolve(".digests")).entrySet()) {
             try {
@@ -58,9 +77,21 @@ public final class ArtifactFormat extends Level {
         return map;
     }
 
-    /** The digest of the {@code .digests} file itself: what the job digest records. */
+    private FormatJournal journal() {
+        return new FormatJournal(path(), storage().disk());
+    }
+
+    /**
+     * The digest of the {@code .digests} file itself: what the job digest records. Of the
+     * file it will be once the journal is folded, if there is one (a dirty format).
+     */
     Digest contentDigest() throws IOException {
-        return Digest.of(Disk.readIfExists(path().resolve(".digests")).orElse(JsonFiles.serialize(Map.of())));
+        try (TreeLocks.Lease l = lockEntries(false)) {
+            if (journal().exists()) {
+                return Digest.of(serialize(digests()));
+            }
+            return Digest.of(Disk.readIfExists(path().resolve(".digests")).orElse(JsonFiles.serialize(Map.of())));
+        }
     }
 
     /** The relative paths of the files, sorted. */
@@ -176,18 +207,103 @@ public final class ArtifactFormat extends Level {
             if (created) {
                 repository().products().checkJoin(job, who);
             }
-            repository().changeUsage(() -> size - sizeIfFile(target), () -> {
-                job.create();
-                disk.createDirectories(path());
-                disk.setFlag(path().resolve(".dirty"), true);
-                prepareParent(target);
-                linker.link(target);
-                SortedMap<String, Digest> digests = digests();
-                digests.put(relPath, d);
-                writeDigests(digests);
-            });
+            try {
+                repository().changeUsage(() -> size - sizeIfFile(target), () -> {
+                    job.create();
+                    disk.createDirectories(path());
+                    disk.setFlag(path().resolve(".dirty"), true);
+                    prepareParent(target);
+                    recordAndLink(relPath, d, target, linker);
+                });
+            } catch (IOException | RuntimeException e) {
+                if (created) {
+                    discardEmpty();
+                }
+                throw e;
+            }
             if (created) {
                 repository().products().linkFormat(this, who);
+            }
+        }
+    }
+
+    /**
+     * The entry first (a journal line), then the file: see the class comment. If the link
+     * fails, the entry is taken back.
+     */
+    private void recordAndLink(String relPath, Digest d, Path target, Linker linker) throws IOException {
+        boolean existed = Files.exists(target, LinkOption.NOFOLLOW_LINKS);
+        try (TreeLocks.Lease entries = lockEntries(true)) {
+            FormatJournal journal = journal();
+            long mark = journal.append(relPath, d);
+            try {
+                linker.link(target);
+            } catch (IOException | RuntimeException e) {
+                takeBack(journal, mark, relPath, d, existed, e);
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * Undoes an upload whose link failed: the file, if it was linked (a later step such as
+     * syncing its folder failed) and is new, and the entry. A replaced file that was linked
+     * stays with its entry: both agree, and the old file is gone.
+     */
+    private void takeBack(FormatJournal journal, long mark, String relPath, Digest d, boolean existed,
+            Exception failure) {
+        Path target = path().resolve(relPath);
+        try {
+            boolean linked = sameFile(target, storage().blobs().path(d));
+            if (linked && !existed) {
+                Files.delete(target);
+                storage().disk().syncDir(target.getParent());
+                linked = false;
+            }
+            if (!linked) {
+                journal.truncate(mark);
+            }
+            if (!existed) {
+                removeEmptyParents(target);
+            }
+        } catch (IOException | RuntimeException e) {
+            failure.addSuppressed(e);
+            LOG.error("{}: cannot take back the failed upload of {} ({}): the format stays dirty and is repaired "
+                    + "when it is finalized or at the next start", path(), relPath, e.toString());
+        }
+    }
+
+    /** Removes the format folder a failed first upload created, if nothing is in it. */
+    private void discardEmpty() {
+        if (!exists()) {
+            return;
+        }
+        try {
+            if (digests().isEmpty() && scan().visible().isEmpty()) {
+                Disk.deleteTree(path());
+                storage().disk().syncDir(path().getParent());
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("{}: cannot remove the format a failed upload created: {}", path(), e.toString());
+        }
+    }
+
+    private static boolean sameFile(Path a, Path b) throws IOException {
+        try {
+            return Files.readAttributes(a, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey()
+                    .equals(Files.readAttributes(b, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey());
+        } catch (java.nio.file.NoSuchFileException e) {
+            return false;
+        }
+    }
+
+    /** Removes the folders between {@code file} and the format folder that are empty. */
+    private void removeEmptyParents(Path file) throws IOException {
+        for (Path dir = file.getParent(); dir.startsWith(path()) && !dir.equals(path()); dir = dir.getParent()) {
+            try {
+                Files.delete(dir);
+            } catch (java.nio.file.DirectoryNotEmptyException | java.nio.file.NoSuchFileException e) {
+                break;
             }
         }
     }
@@ -227,21 +343,26 @@ public final class ArtifactFormat extends Level {
                 disk.createDirectories(path());
                 // dirty until done: a crash in between is repaired at start-up (recover)
                 disk.setFlag(path().resolve(".dirty"), true);
-                for (String rel : before.keySet()) {
-                    Path p = files.containsKey(rel) ? null : fileOrNull(rel);
-                    if (p != null) {
-                        Files.deleteIfExists(p);
+                try (TreeLocks.Lease entries = lockEntries(true)) {
+                    for (String rel : before.keySet()) {
+                        Path p = files.containsKey(rel) ? null : fileOrNull(rel);
+                        if (p != null) {
+                            Files.deleteIfExists(p);
+                        }
                     }
-                }
-                for (Map.Entry<String, Digest> e : files.entrySet()) {
-                    Path target = file(e.getKey());
-                    if (!e.getValue().equals(before.get(e.getKey())) || !Files.exists(target)) {
-                        prepareParent(target);
-                        blobs.link(e.getValue(), target);
+                    for (Map.Entry<String, Digest> e : files.entrySet()) {
+                        Path target = file(e.getKey());
+                        if (!e.getValue().equals(before.get(e.getKey())) || !Files.exists(target)) {
+                            prepareParent(target);
+                            blobs.link(e.getValue(), target);
+                        }
                     }
+                    writeDigests(new TreeMap<>(files));
+                    andThen.run();
+                } catch (IOException | RuntimeException e) {
+                    repairAfter(e);
+                    throw e;
                 }
-                writeDigests(new TreeMap<>(files));
-                andThen.run();
                 disk.setFlag(path().resolve(".dirty"), false);
             });
             if (created) {
@@ -284,10 +405,44 @@ public final class ArtifactFormat extends Level {
         }
     }
 
+    /**
+     * Makes {@code digests} the format's entries. A journal is folded into {@code .digests}
+     * first: a crash between writing the new file and deleting the journal would otherwise
+     * replay old entries over it.
+     */
     private void writeDigests(SortedMap<String, Digest> digests) throws IOException {
+        FormatJournal journal = journal();
+        if (journal.exists()) {
+            SortedMap<String, Digest> current = digests();
+            writeDigestsFile(current);
+            journal.delete();
+            if (current.equals(digests)) {
+                return;
+            }
+        }
+        writeDigestsFile(digests);
+    }
+
+    private void writeDigestsFile(SortedMap<String, Digest> digests) throws IOException {
+        storage().disk().writeAtomically(path().resolve(".digests"), serialize(digests));
+    }
+
+    /** The bytes of {@code .digests} holding {@code digests}. */
+    private static byte[] serialize(Map<String, Digest> digests) {
         Map<String, String> out = new TreeMap<>();
         digests.forEach((k, v) -> out.put(k, v.toString()));
-        storage().disk().writeAtomically(path().resolve(".digests"), JsonFiles.serialize(out));
+        return JsonFiles.serialize(out);
+    }
+
+    /** After a failed whole rewrite: the format made consistent again (it is dirty), as at start-up. */
+    private void repairAfter(Exception failure) {
+        try {
+            repair();
+        } catch (IOException | RuntimeException e) {
+            failure.addSuppressed(e);
+            LOG.error("{}: cannot repair the format after a failed change ({}): it stays dirty and is repaired "
+                    + "at the next start", path(), e.toString());
+        }
     }
 
     /**
@@ -303,7 +458,8 @@ public final class ArtifactFormat extends Level {
             if (!isDirty()) {
                 return;
             }
-            SortedMap<String, Digest> digests = digests();
+            // folds the journal, and no file a failed upload could not take back gets finalized
+            SortedMap<String, Digest> digests = repair().digests();
             if (storage().postProcessor().appliesTo(digests.keySet())) {
                 postProcess(digests);
             }
@@ -337,7 +493,14 @@ public final class ArtifactFormat extends Level {
                     delta += Files.size(p);
                 }
                 return delta - sizeOfFiles(before.keySet());
-            }, () -> commitPostProcessed(before, after));
+            }, () -> {
+                try (TreeLocks.Lease entries = lockEntries(true)) {
+                    commitPostProcessed(before, after);
+                } catch (IOException | RuntimeException e) {
+                    repairAfter(e);
+                    throw e;
+                }
+            });
         } finally {
             Disk.deleteTree(work);
             blobs.releaseUploadName(workName);
@@ -419,6 +582,16 @@ public final class ArtifactFormat extends Level {
         return job.tag().branch().repository().lock(path(), exclusive);
     }
 
+    /**
+     * The lock of the entries ({@code .digests} and the journal), apart from the tree's:
+     * readers take it shared and nothing else, so that they wait only while the entries
+     * change, never for a whole finalization (a post-processing command may run minutes
+     * under the format's lock). Writers hold the format's lock first, then this one.
+     */
+    private TreeLocks.Lease lockEntries(boolean exclusive) {
+        return storage().entryLocks().lock(path().getParent(), path(), exclusive);
+    }
+
     private Storage storage() {
         return repository().storage();
     }
@@ -430,23 +603,13 @@ public final class ArtifactFormat extends Level {
     /** Temporary names of {@link Disk#writeAtomically} and {@link BlobStore}'s replacing links. */
     private static final java.util.regex.Pattern TEMPORARY = java.util.regex.Pattern.compile("\\..+\\.tmp-[0-9a-f]{32}");
 
-    /**
-     * Repairs what a crash (SIGKILL, power loss) between the steps of an upload or of a
-     * post-processing run leaves in a dirty format, so that its files are again exactly
-     * those of {@code .digests}: a file linked without its entry is removed (it was never
-     * acknowledged), an entry whose file is missing or holds other content is linked
-     * again from its blob (or dropped, or set to the file's digest, when that blob is
-     * gone), and temporary links are deleted. Only dirty formats can be in such a state:
-     * every write marks the format dirty first. For start-up, before requests are served.
-     * Returns the number of repairs.
-     */
-    int recover() throws IOException {
-        if (!exists() || !isDirty()) {
-            return 0;
-        }
-        int repairs = 0;
-        SortedMap<String, Path> visible = new TreeMap<>();
-        List<Path> temporary = new ArrayList<>();
+    /** The files of the format folder (not in dot-named folders): visible ones and temporary names. */
+    private record Scan(SortedMap<String, Object> visible, List<Path> temporary) {
+    }
+
+    /** Visible files by relative path, with their file key (device and inode). */
+    private Scan scan() throws IOException {
+        Scan scan = new Scan(new TreeMap<>(), new ArrayList<>());
         Files.walkFileTree(path(), new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
@@ -458,34 +621,90 @@ public final class ArtifactFormat extends Level {
             public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
                 String n = file.getFileName().toString();
                 if (TEMPORARY.matcher(n).matches()) {
-                    temporary.add(file);
+                    scan.temporary().add(file);
                 } else if (attrs.isRegularFile() && !n.startsWith(".")) {
-                    visible.put(path().relativize(file).toString(), file);
+                    scan.visible().put(path().relativize(file).toString(), attrs.fileKey());
                 }
                 return FileVisitResult.CONTINUE;
             }
         });
-        for (Path t : temporary) {
+        return scan;
+    }
+
+    /** Deletes the temporary names and the visible files that are not entries; returns how many. */
+    private int removeStrays(Scan scan, Map<String, Digest> digests) throws IOException {
+        int removed = 0;
+        for (Path t : scan.temporary()) {
             Files.deleteIfExists(t);
-            repairs++;
+            removed++;
         }
-        SortedMap<String, Digest> digests = digests();
-        boolean changed = false;
-        BlobStore blobs = storage().blobs();
-        for (Map.Entry<String, Path> e : visible.entrySet()) {
-            if (!digests.containsKey(e.getKey())) {
-                LOG.warn("{}: removing {}, linked without its .digests entry (interrupted upload)", path(), e.getKey());
-                Files.delete(e.getValue());
-                for (Path dir = e.getValue().getParent(); !dir.equals(path()); dir = dir.getParent()) {
-                    try {
-                        Files.delete(dir);
-                    } catch (java.nio.file.DirectoryNotEmptyException ex) {
-                        break;
-                    }
-                }
-                repairs++;
+        for (String rel : scan.visible().keySet()) {
+            if (!digests.containsKey(rel)) {
+                LOG.warn("{}: removing {}, a file without its .digests entry (interrupted or failed upload)",
+                        path(), rel);
+                Path file = path().resolve(rel);
+                Files.delete(file);
+                removeEmptyParents(file);
+                removed++;
             }
         }
+        return removed;
+    }
+
+    /**
+     * Repairs what a crash (SIGKILL, power loss) between the steps of an upload or of a
+     * post-processing run leaves in a dirty format, so that its files are again exactly
+     * its entries, and folds the journal into {@code .digests}: see {@link #repair}. Only
+     * dirty formats can be in such a state: every write marks the format dirty first, and
+     * finalizing repairs. For start-up, before requests are served. Returns the number of
+     * repairs.
+     */
+    int recover() throws IOException {
+        if (!exists() || !isDirty()) {
+            return 0;
+        }
+        return repair().repairs();
+    }
+
+    /**
+     * Removes the files of a finalized format that are not its entries (ghosts that
+     * versions before the journal could leave when {@code .digests} could not be written
+     * on a full disk), and temporary names; entries are left alone. For start-up.
+     */
+    int removeUnknownFiles() throws IOException {
+        if (!exists()) {
+            return 0;
+        }
+        return removeStrays(scan(), digests());
+    }
+
+    /**
+     * Makes the files exactly the entries, and folds the journal into {@code .digests}: a
+     * journal line cut short or damaged is skipped, a file without its entry is removed (it
+     * was never acknowledged), an entry whose file is missing or holds other content is
+     * linked again from its blob (or dropped, or set to the file's digest, when that blob is
+     * gone), temporary links are deleted. The caller holds the format's lock or runs before
+     * requests are served. Returns the number of repairs and the entries.
+     */
+    private Repaired repair() throws IOException {
+        try (TreeLocks.Lease entries = lockEntries(true)) {
+            return repairEntries();
+        }
+    }
+
+    private Repaired repairEntries() throws IOException {
+        Scan scan = scan();
+        SortedMap<String, Digest> digests = readDigestsFile();
+        FormatJournal journal = journal();
+        int skipped = journal.replay(digests);
+        int repairs = skipped;
+        if (skipped > 0) {
+            LOG.warn("{}: skipped {} incomplete or damaged line(s) of {} (cut by a crash)", path(), skipped,
+                    FormatJournal.NAME);
+        }
+        boolean changed = journal.exists();
+        repairs += removeStrays(scan, digests);
+        BlobStore blobs = storage().blobs();
         for (Map.Entry<String, Digest> e : new TreeMap<>(digests).entrySet()) {
             String rel = e.getKey();
             Digest d = e.getValue();
@@ -500,11 +719,8 @@ public final class ArtifactFormat extends Level {
                 continue;
             }
             Path blob = blobs.path(d);
-            if (visible.containsKey(rel)) {
-                Object ino = Files.getAttribute(file, "unix:ino", LinkOption.NOFOLLOW_LINKS);
-                boolean sameInode = Files.exists(blob)
-                        && ino.equals(Files.getAttribute(blob, "unix:ino", LinkOption.NOFOLLOW_LINKS));
-                if (sameInode) {
+            if (scan.visible().containsKey(rel)) {
+                if (sameFileKey(scan.visible().get(rel), blob)) {
                     continue;
                 }
                 Digest actual = hash(file);
@@ -534,11 +750,24 @@ public final class ArtifactFormat extends Level {
             }
         }
         if (changed) {
-            writeDigests(digests);
+            writeDigestsFile(digests);
+            journal.delete();
         }
         if (repairs > 0) {
             repository().products().linkFormat(this, ProductAccess.NOBODY);
         }
-        return repairs;
+        return new Repaired(repairs, digests);
+    }
+
+    private record Repaired(int repairs, SortedMap<String, Digest> digests) {
+    }
+
+    private static boolean sameFileKey(Object fileKey, Path blob) throws IOException {
+        try {
+            return fileKey != null && fileKey.equals(
+                    Files.readAttributes(blob, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey());
+        } catch (java.nio.file.NoSuchFileException e) {
+            return false;
+        }
     }
 }

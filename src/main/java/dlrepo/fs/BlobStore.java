@@ -5,6 +5,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -12,6 +13,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -74,9 +76,11 @@ public final class BlobStore {
         return blobs.resolve(d.hex().substring(0, 2)).resolve(d.hex());
     }
 
+    /** Creates (or gives their modes back to) {@code .blobs/sha256} and {@code .uploads}. */
     public void init() throws IOException {
-        Files.createDirectories(blobs);
-        Files.createDirectories(uploads);
+        Disk.ensureDirectory(blobs.getParent(), Disk.DIR_MODE);
+        Disk.ensureDirectory(blobs, Disk.DIR_MODE);
+        Disk.ensureDirectory(uploads, Disk.PRIVATE_DIR_MODE);
         Object a = Files.getAttribute(blobs, "unix:dev");
         Object b = Files.getAttribute(uploads, "unix:dev");
         if (!a.equals(b)) {
@@ -84,9 +88,27 @@ public final class BlobStore {
         }
     }
 
+    /**
+     * Empties {@code .uploads} (uploads and post-processing folders a stop cut short), for
+     * start-up only: with the root's lock held, none can be in progress. Returns the number
+     * of entries removed and their bytes.
+     */
+    public long[] purgeUploads() throws IOException {
+        List<String> names = Disk.listAll(uploads);
+        long bytes = 0;
+        for (String name : names) {
+            Path p = uploads.resolve(name);
+            bytes += Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) ? Quota.sizeOf(p) : Files.size(p);
+            Disk.deleteTree(p);
+        }
+        return new long[] {names.size(), bytes};
+    }
+
     /** A new, empty upload file in {@code .uploads}, readable by the daemon only. */
     public Upload startUpload() throws IOException {
-        Files.createDirectories(uploads);
+        if (!Files.isDirectory(uploads, LinkOption.NOFOLLOW_LINKS)) {
+            Disk.ensureDirectory(uploads, Disk.PRIVATE_DIR_MODE);
+        }
         String name = reserveUploadName();
         Path p = uploads.resolve(name);
         try {
@@ -195,8 +217,8 @@ public final class BlobStore {
         if (touch(blob) != null) {
             Files.deleteIfExists(tmp);
         } else {
-            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
-            Files.createDirectories(blob.getParent());
+            Disk.chmod(tmp, Disk.FILE_MODE);
+            disk.createDirectories(blob.getParent());
             Files.move(tmp, blob, StandardCopyOption.ATOMIC_MOVE);
             disk.syncDir(blob.getParent());
         }
@@ -265,7 +287,7 @@ public final class BlobStore {
                     ch.force(true);
                 }
             }
-            Files.setPosixFilePermissions(copy, PosixFilePermissions.fromString("rw-r--r--"));
+            Disk.chmod(copy, Disk.FILE_MODE);
             Files.move(copy, blob, StandardCopyOption.ATOMIC_MOVE);
             disk.syncDir(blob.getParent());
             LOG.info("blob {} reached the link limit, stored a new generation", d);

@@ -14,19 +14,34 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The file operations every level of the tree shares: atomic small-file writes, flag
  * files, durable folder creation, listing and removal through a trash folder.
  * {@code fsync} decides whether acknowledged changes are forced to the disk.
+ *
+ * <p>What the daemon creates gets the modes of dlrepo-layout(7), whatever the umask: set
+ * at creation (never more open than these) and again after it (a stricter umask must not
+ * keep a web server in the daemon's group from reading what it sends for X-Accel-Redirect).
  */
 public final class Disk {
+    /** Folders of the tree and of the blob store: the group (a web server) may read them. */
+    public static final Set<PosixFilePermission> DIR_MODE = mode("rwxr-x---");
+    /** Files of the tree, blobs, the small JSON and flag files. */
+    public static final Set<PosixFilePermission> FILE_MODE = mode("rw-r-----");
+    /** {@code .uploads} and {@code .trash}: nobody but the daemon. */
+    public static final Set<PosixFilePermission> PRIVATE_DIR_MODE = mode("rwx------");
     private static final SecureRandom RANDOM = new SecureRandom();
     private final boolean fsync;
     private final Path trash;
@@ -43,6 +58,31 @@ public final class Disk {
         return fsync;
     }
 
+    private static Set<PosixFilePermission> mode(String text) {
+        return Collections.unmodifiableSet(PosixFilePermissions.fromString(text));
+    }
+
+    static FileAttribute<Set<PosixFilePermission>> attribute(Set<PosixFilePermission> mode) {
+        return PosixFilePermissions.asFileAttribute(mode);
+    }
+
+    /** Sets the mode of a file or folder the daemon just created (the umask may have removed bits). */
+    public static void chmod(Path p, Set<PosixFilePermission> mode) throws IOException {
+        Files.setPosixFilePermissions(p, mode);
+    }
+
+    /** Creates {@code dir} (its parent exists) with {@code mode}, or sets that mode if it exists. */
+    public static void ensureDirectory(Path dir, Set<PosixFilePermission> mode) throws IOException {
+        try {
+            Files.createDirectory(dir, attribute(mode));
+        } catch (FileAlreadyExistsException e) {
+            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                throw e;
+            }
+        }
+        chmod(dir, mode);
+    }
+
     public static String randomName() {
         byte[] b = new byte[16];
         RANDOM.nextBytes(b);
@@ -52,7 +92,9 @@ public final class Disk {
     /** Writes {@code data} to a temporary file next to {@code target}, then renames it. */
     public void writeAtomically(Path target, byte[] data) throws IOException {
         Path tmp = TreePaths.temporarySibling(target);
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        try (FileChannel ch = FileChannel.open(tmp, java.util.EnumSet.of(StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE), attribute(FILE_MODE))) {
+            chmod(tmp, FILE_MODE);
             ByteBuffer buf = ByteBuffer.wrap(data);
             while (buf.hasRemaining()) {
                 ch.write(buf);
@@ -83,10 +125,11 @@ public final class Disk {
     public void setFlag(Path flag, boolean on) throws IOException {
         if (on) {
             try {
-                Files.createFile(flag);
+                Files.createFile(flag, attribute(FILE_MODE));
             } catch (FileAlreadyExistsException e) {
                 return;
             }
+            chmod(flag, FILE_MODE);
         } else if (!Files.deleteIfExists(flag)) {
             return;
         }
@@ -98,9 +141,9 @@ public final class Disk {
     }
 
     /**
-     * Creates {@code dir} and its missing parents, syncing each parent that changed.
-     * Refused (400-kind) when a symbolic link is on the way, or when the path leaves no
-     * room for the files of the folder: nothing is created then.
+     * Creates {@code dir} and its missing parents (mode {@link #DIR_MODE}), syncing each
+     * parent that changed. Refused (400-kind) when a symbolic link is on the way, or when
+     * the path leaves no room for the files of the folder: nothing is created then.
      */
     public void createDirectories(Path dir) throws IOException {
         TreePaths.checkRoom("Path", dir, TreePaths.RESERVED_ENTRY);
@@ -115,13 +158,14 @@ public final class Disk {
         Path parent = dir.getParent();
         create(parent);
         try {
-            Files.createDirectory(dir);
+            Files.createDirectory(dir, attribute(DIR_MODE));
         } catch (FileAlreadyExistsException e) {
             if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
                 throw e;
             }
             return;
         }
+        chmod(dir, DIR_MODE);
         syncDir(parent);
     }
 
@@ -167,7 +211,9 @@ public final class Disk {
         if (link != null) {
             throw new IOException("refusing to remove " + dir + ": " + link + " is a symbolic link");
         }
-        Files.createDirectories(trash);
+        if (!Files.isDirectory(trash, LinkOption.NOFOLLOW_LINKS)) {
+            ensureDirectory(trash, PRIVATE_DIR_MODE);
+        }
         Path doomed = trash.resolve(randomName());
         try {
             Files.move(dir, doomed, StandardCopyOption.ATOMIC_MOVE);
@@ -178,14 +224,17 @@ public final class Disk {
         deleteTree(doomed);
     }
 
-    /** Deletes what earlier removals left in the trash. */
-    public void purgeTrash() throws IOException {
-        for (String name : listAll(trash)) {
+    /** Deletes what earlier removals left in the trash; returns how many folders that was. */
+    public int purgeTrash() throws IOException {
+        List<String> names = listAll(trash);
+        for (String name : names) {
             deleteTree(trash.resolve(name));
         }
+        return names.size();
     }
 
-    private static List<String> listAll(Path dir) throws IOException {
+    /** The names of every entry of {@code dir} (none if it does not exist), unsorted. */
+    static List<String> listAll(Path dir) throws IOException {
         List<String> names = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             ds.forEach(p -> names.add(p.getFileName().toString()));

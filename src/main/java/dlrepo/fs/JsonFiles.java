@@ -62,6 +62,22 @@ public final class JsonFiles {
         return b.append('}').toString().getBytes(StandardCharsets.US_ASCII);
     }
 
+    /** {@code s} as a JSON string, escaped as in {@link #serialize} (ASCII only, one line). */
+    static String quote(String s) {
+        StringBuilder b = new StringBuilder(s.length() + 2);
+        quote(b, s);
+        return b.toString();
+    }
+
+    /** The value of a JSON string ({@code "..."} with its escapes). */
+    static String parseString(String json) throws IOException {
+        String v = MAPPER.readValue(json, String.class);
+        if (v == null) {
+            throw new IOException("not a JSON string: " + json);
+        }
+        return v;
+    }
+
     private static void quote(StringBuilder b, String s) {
         b.append('"');
         for (int i = 0; i < s.length(); i++) {

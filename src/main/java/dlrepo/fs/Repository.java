@@ -85,7 +85,7 @@ public final class Repository {
 
     /**
      * Makes {@code change} under the user's quota: with the quota's lock held, the delta is
-     * computed and refused if it would exceed the quota, the change is made, then counted.
+     * computed and refused if it would exceed the quota, counted, and the change is made.
      * The root repository has no quota: the change is simply made.
      */
     void changeUsage(Delta delta, Change change) throws IOException {
@@ -97,8 +97,28 @@ public final class Repository {
         try {
             long bytes = delta.bytes();
             quota.check(bytes);
-            change.run();
-            quota.add(bytes);
+            // counted before the change when .disk_usage can be written, given back if the
+            // change fails: a count that cannot be written (full disk) must not fail a
+            // change already made
+            boolean countFirst = exists();
+            try {
+                if (countFirst) {
+                    quota.add(bytes); // counted in memory even when writing .disk_usage fails
+                }
+                change.run();
+            } catch (IOException | RuntimeException e) {
+                if (countFirst) {
+                    try {
+                        quota.add(-bytes);
+                    } catch (IOException | RuntimeException u) {
+                        e.addSuppressed(u);
+                    }
+                }
+                throw e;
+            }
+            if (!countFirst) {
+                quota.add(bytes);
+            }
         } finally {
             quota.lock().unlock();
         }

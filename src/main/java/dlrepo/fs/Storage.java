@@ -3,9 +3,15 @@ package dlrepo.fs;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -14,10 +20,12 @@ import java.util.regex.Pattern;
  * tree locks and the settings of the levels (internal formats, post-processing).
  */
 public final class Storage {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Storage.class);
     private final Path root;
     private final Disk disk;
     private final BlobStore blobs;
     private final TreeLocks treeLocks = new TreeLocks();
+    private final TreeLocks entryLocks = new TreeLocks();
     private final Optional<Pattern> internalFormatFilter;
     private final PostProcessor postProcessor;
     private final int chunkSize;
@@ -74,7 +82,11 @@ public final class Storage {
         return list;
     }
 
-    /** Creates the folders the daemon needs and purges what an interrupted removal left. */
+    /**
+     * Start-up, before requests are served (the daemon holds the root's lock): the root
+     * closed to others, the daemon's folders created with their modes, what a stop cut
+     * short purged ({@code .uploads}, {@code .trash}), the formats repaired.
+     */
     public void init() throws IOException {
         for (String name : List.of("branches", "products", "users", ".blobs", ".blobs/sha256", ".uploads", ".trash")) {
             Path link = TreePaths.firstLink(root, root.resolve(name));
@@ -83,33 +95,67 @@ public final class Storage {
                         + " is a symbolic link, which the server never follows: make it a folder");
             }
         }
+        closeRoot();
         blobs.init();
-        disk.createDirectories(root.resolve("branches"));
-        disk.purgeTrash();
-        recoverDirtyFormats();
+        long[] uploads = blobs.purgeUploads();
+        if (uploads[0] > 0) {
+            LOG.warn("start-up: removed {} abandoned upload(s) from .uploads ({} bytes), cut short by the last stop",
+                    uploads[0], uploads[1]);
+        }
+        Disk.ensureDirectory(root.resolve(".trash"), Disk.PRIVATE_DIR_MODE);
+        int trashed = disk.purgeTrash();
+        if (trashed > 0) {
+            LOG.warn("start-up: deleted {} folder(s) left in .trash by removals the last stop interrupted", trashed);
+        }
+        Disk.ensureDirectory(root.resolve("branches"), Disk.DIR_MODE);
+        if (Files.isDirectory(root.resolve("users"), LinkOption.NOFOLLOW_LINKS)) {
+            Disk.chmod(root.resolve("users"), Disk.DIR_MODE);
+        }
+        repairFormats();
     }
 
     /**
-     * Repairs the dirty formats a crash may have left half-updated (a file linked but not
-     * yet in {@code .digests}...): see {@link ArtifactFormat#recover()}. Walks the levels
-     * down to the formats, not their files, except in dirty formats.
+     * Takes from the root folder the permissions of others, and the group's write
+     * permission: the modes the daemon gives what it creates (dlrepo-layout(7)) then hold
+     * for everything below, including what older versions created.
      */
-    private void recoverDirtyFormats() throws IOException {
+    private void closeRoot() throws IOException {
+        Set<PosixFilePermission> mode = new HashSet<>(Files.getPosixFilePermissions(root));
+        if (mode.removeAll(Set.of(PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE,
+                PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.GROUP_WRITE))) {
+            Files.setPosixFilePermissions(root, mode);
+            LOG.warn("{}: closed to others (mode now {})", root, PosixFilePermissions.toString(mode));
+        }
+    }
+
+    /**
+     * Repairs the dirty formats a crash may have left half-updated (an entry without its
+     * file, a journal line cut short...) and folds their journals: see
+     * {@link ArtifactFormat#recover()}. Walks the levels down to the formats, and the files
+     * of dirty formats only: a finalized format cannot hold such leftovers. Once per root
+     * (until {@code .formats-checked} exists), the files of every format are checked for
+     * ghosts that versions before the journal left on a full disk.
+     */
+    private void repairFormats() throws IOException {
+        Path checked = root.resolve(".formats-checked");
+        boolean everyFormat = !Files.exists(checked, LinkOption.NOFOLLOW_LINKS);
+        long start = System.nanoTime();
         List<Repository> repos = new ArrayList<>();
         repos.add(repository);
         repos.addAll(userRepositories());
         int repairs = 0;
+        int formats = 0;
         for (Repository repo : repos) {
             for (Branch b : repo.branches()) {
                 for (Tag t : b.tags()) {
                     for (Job j : t.jobs()) {
                         for (ArtifactFormat f : j.formats()) {
+                            formats++;
                             try {
-                                repairs += f.recover();
+                                repairs += everyFormat && !f.isDirty() ? f.removeUnknownFiles() : f.recover();
                             } catch (IOException | RuntimeException e) {
                                 // one unreadable format must not keep the daemon from starting
-                                org.slf4j.LoggerFactory.getLogger(Storage.class).error(
-                                        "start-up: cannot check {}: {}", f.path(), e.toString());
+                                LOG.error("start-up: cannot check {}: {}", f.path(), e.toString());
                             }
                         }
                     }
@@ -117,8 +163,14 @@ public final class Storage {
             }
         }
         if (repairs > 0) {
-            org.slf4j.LoggerFactory.getLogger(Storage.class).warn(
-                    "start-up: repaired {} leftover(s) of interrupted uploads in dirty formats", repairs);
+            LOG.warn("start-up: repaired {} leftover(s) of interrupted or failed uploads", repairs);
+        }
+        if (everyFormat) {
+            disk.setFlag(checked, true);
+            if (formats > 0) {
+                LOG.info("start-up: checked the files of all {} formats once in {} ms (from now on, of dirty formats "
+                        + "only; delete {} to check all again)", formats, (System.nanoTime() - start) / 1_000_000, checked);
+            }
         }
     }
 
@@ -136,6 +188,11 @@ public final class Storage {
 
     public TreeLocks treeLocks() {
         return treeLocks;
+    }
+
+    /** The locks of the formats' entries, one level each (see {@code ArtifactFormat}). */
+    TreeLocks entryLocks() {
+        return entryLocks;
     }
 
     public PostProcessor postProcessor() {

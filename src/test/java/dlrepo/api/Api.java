@@ -155,15 +155,9 @@ final class Api {
         Files.setLastModifiedTime(p, FileTime.from(epochSeconds, TimeUnit.SECONDS));
     }
 
-    /** The {@code .digests} of a format folder, parsed. */
+    /** The files of a format folder and their digests ({@code .digests} and its journal), parsed. */
     static Map<String, String> digests(Path formatDir) throws IOException {
-        Map<String, String> m = new TreeMap<>();
-        Path f = formatDir.resolve(".digests");
-        if (!Files.exists(f)) {
-            return m;
-        }
-        JSON.readTree(f.toFile()).fields().forEachRemaining(e -> m.put(e.getKey(), e.getValue().asText()));
-        return m;
+        return new TreeMap<>(dlrepo.Layout.digests(formatDir));
     }
 
     /**

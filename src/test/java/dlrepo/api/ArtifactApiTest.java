@@ -69,7 +69,7 @@ class ArtifactApiTest {
         assertTrue(Files.isRegularFile(blob));
         assertEquals(Api.inode(blob), Api.inode(file), "the tree file is a hard link of the blob");
         assertEquals(2, Api.nlink(blob));
-        assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(blob)));
+        assertEquals("rw-r-----", PosixFilePermissions.toString(Files.getPosixFilePermissions(blob)));
         assertEquals(Map.of("pool/main/a.deb", "sha256:" + hex), Api.digests(dir(url).resolve("deb")));
         assertTrue(Files.exists(dir(url).resolve(".stamp")), "job .stamp");
         assertTrue(Files.exists(dir(url).getParent().resolve(".stamp")), "tag .stamp");
@@ -120,7 +120,7 @@ class ArtifactApiTest {
     void digestMismatchKeepsNothing() throws Exception {
         String url = job();
         upload201(s, url + "deb/existing", "existing");
-        String digestsBefore = Api.read(dir(url).resolve("deb/.digests"));
+        Map<String, String> digestsBefore = Api.digests(dir(url).resolve("deb"));
         List<String> blobsBefore = Api.blobs(s);
         byte[] data = text("mismatch").getBytes(StandardCharsets.UTF_8);
         String wrong = TestServer.digest("something else");
@@ -128,7 +128,7 @@ class ArtifactApiTest {
                 "Received data does not match digest");
         assertTrue(msg.contains(wrong), msg);
         assertFalse(Files.exists(dir(url).resolve("deb/new")));
-        assertEquals(digestsBefore, Api.read(dir(url).resolve("deb/.digests")));
+        assertEquals(digestsBefore, Api.digests(dir(url).resolve("deb")));
         assertEquals(blobsBefore, Api.blobs(s), "no new blob");
         assertFalse(Files.exists(Api.blob(s, Api.sha256(data))));
         assertEquals(List.of(), Api.list(s.root().resolve(".uploads")), ".uploads empty");
@@ -166,13 +166,13 @@ class ArtifactApiTest {
     void linkMissingBlobOrMismatchedHeaders() throws Exception {
         String url = job();
         upload201(s, url + "deb/present", "present");
-        String digestsBefore = Api.read(dir(url).resolve("deb/.digests"));
+        Map<String, String> digestsBefore = Api.digests(dir(url).resolve("deb"));
         String missing = TestServer.digest(text("never uploaded"));
         HttpResponse<String> r = s.send(s.request(url + "deb/ghost").header("Digest", missing)
                 .header("X-Dlrepo-Link", missing).PUT(HttpRequest.BodyPublishers.noBody()).build());
         assertError(r, 404, null);
         assertFalse(Files.exists(dir(url).resolve("deb/ghost")));
-        assertEquals(digestsBefore, Api.read(dir(url).resolve("deb/.digests")));
+        assertEquals(digestsBefore, Api.digests(dir(url).resolve("deb")));
         // a failed link does not leave an empty format behind
         String fresh = job();
         r = s.send(s.request(fresh + "deb/ghost").header("Digest", missing)

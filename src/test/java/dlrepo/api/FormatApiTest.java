@@ -253,13 +253,13 @@ class FormatApiTest {
             String url = "/branches/main/t/job/deb/";
             upload201(x, url + "a.txt", "original\n");
             Path fmt = dir(x, url);
-            String digestsBefore = Api.read(fmt.resolve(".digests"));
+            Map<String, String> digestsBefore = Api.digests(fmt);
             List<String> blobsBefore = Api.blobs(x);
             String msg = assertError(Api.patch(x, url), 500, null);
             assertTrue(msg.contains("3") || msg.contains("something broke"), msg);
             assertEquals("original\n", Api.read(fmt.resolve("a.txt")));
             assertFalse(Files.exists(fmt.resolve("new.txt")));
-            assertEquals(digestsBefore, Api.read(fmt.resolve(".digests")));
+            assertEquals(digestsBefore, Api.digests(fmt));
             assertTrue(Files.exists(fmt.resolve(".dirty")), "stays dirty");
             assertEquals(blobsBefore, Api.blobs(x));
             assertEquals(404, x.head(url).statusCode());

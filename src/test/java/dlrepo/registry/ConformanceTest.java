@@ -107,9 +107,9 @@ class ConformanceTest {
         assertEquals("/v2/" + name + "/blobs/" + b.digest(), location(r));
         assertEquals(b.digest(), r.headers().firstValue("Docker-Content-Digest").orElse(null));
         assertArrayEquals(b.data(), getBlob(name, b.digest()));
-        // the blob is in the store (mode 0644), not yet in any job
+        // the blob is in the store (mode 0640), not yet in any job
         Path blob = s.root().resolve(".blobs/sha256/" + b.hex().substring(0, 2) + "/" + b.hex());
-        assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(
+        assertEquals("rw-r-----", java.nio.file.attribute.PosixFilePermissions.toString(
                 Files.getPosixFilePermissions(blob)));
         assertFalse(Files.exists(s.root().resolve("branches/" + name.split("/")[0] + "/latest")));
     }

@@ -164,8 +164,8 @@ class PathTraversalTest {
     void reservedFilesReadThroughTheirDirectNameAre400() throws Exception {
         // the files exist on disk: refusing them must not depend on their absence
         Path fmt = s.root().resolve("branches/b/t/j/f");
-        assertTrue(Files.exists(fmt.resolve(".digests")));
-        for (String name : List.of(".digests", ".dirty", "%2edigests")) {
+        assertTrue(Files.exists(fmt.resolve(".digests.journal")));
+        for (String name : List.of(".digests", ".digests.journal", ".dirty", "%2edigests")) {
             assertEquals(400, s.rawStatus("GET", BASE + name), name);
             assertEquals(400, s.rawStatus("HEAD", BASE + name), name);
         }
@@ -298,7 +298,8 @@ class PathTraversalTest {
                 ".blobs/sha256/" + hex.substring(0, 2) + "/" + hex,
                 ".uploads", ".trash", "branches", "branches/b", "branches/b/t", "branches/b/t/.stamp",
                 "branches/b/t/j", "branches/b/t/j/.stamp", "branches/b/t/j/f", "branches/b/t/j/f/.dirty",
-                "branches/b/t/j/f/.digests", "branches/b/t/j/f/ok.txt");
+                "branches/b/t/j/f/.digests", "branches/b/t/j/f/.digests.journal", "branches/b/t/j/f/ok.txt",
+                ".formats-checked");
         List<String> unexpected = new ArrayList<>();
         for (String p : Robust.walk(s.root())) {
             if (!allowed.contains(p)) {

@@ -132,13 +132,9 @@ final class Robust {
 
     // ------------------------------------------------------------------ the root on disk
 
+    /** The files of a format folder and their digests ({@code .digests} and its journal). */
     static Map<String, String> digests(Path formatDir) throws IOException {
-        try {
-            return JSON.readValue(Files.readAllBytes(formatDir.resolve(".digests")),
-                    new TypeReference<TreeMap<String, String>>() { });
-        } catch (NoSuchFileException e) {
-            return new TreeMap<>();
-        }
+        return new TreeMap<>(dlrepo.Layout.digests(formatDir));
     }
 
     /** Every entry below {@code dir} (files and folders), as relative paths, sorted. */

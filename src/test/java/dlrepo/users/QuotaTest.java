@@ -135,7 +135,7 @@ class QuotaTest {
         Path dir = userDir(s, u);
         List<String> tree = snapshot(dir);
         List<String> store = blobs(s);
-        byte[] digests = Files.readAllBytes(dir.resolve("branches/b/t/j/f/.digests"));
+        Map<String, String> digests = dlrepo.Layout.digests(dir.resolve("branches/b/t/j/f"));
         byte[] one = data(1);
         String[] targets = {fmt + "more.bin", "/~" + u + "/branches/b/t/j2/f/x", "/~" + u + "/branches/b/t2/j/f/x",
             "/~" + u + "/branches/b2/t/j/f/x", fmt + "sub/dir/deep.bin"};
@@ -144,7 +144,7 @@ class QuotaTest {
                 HttpResponse<String> r = chunked ? uploadChunked(s, target, one) : s.upload(target, one);
                 assertQuotaError(r, u, QUOTA + 1);
                 assertEquals(tree, snapshot(dir), target + (chunked ? " (chunked)" : "") + ": tree unchanged");
-                assertArrayEquals(digests, Files.readAllBytes(dir.resolve("branches/b/t/j/f/.digests")));
+                assertEquals(digests, dlrepo.Layout.digests(dir.resolve("branches/b/t/j/f")));
                 assertEquals(store, blobs(s), "no new blob");
                 assertFalse(Files.exists(blob(s, sha256(one))));
                 assertTrue(eventually(2000, QuotaTest::uploadsEmpty), ".uploads empty: " + list(s.root().resolve(".uploads")));
@@ -270,10 +270,9 @@ class QuotaTest {
         // every file on disk is listed in its format's .digests, and nothing else is
         int listed = 0;
         try (var st = Files.walk(branches)) {
-            for (Path p : st.filter(p -> p.getFileName().toString().equals(".digests")).toList()) {
-                var digests = Helpers.JSON.readTree(p.toFile());
-                for (var it = digests.fieldNames(); it.hasNext();) {
-                    assertTrue(Files.isRegularFile(p.resolveSibling(it.next())));
+            for (Path p : st.filter(p -> p.getFileName().toString().equals(".dirty")).toList()) {
+                for (String rel : dlrepo.Layout.digests(p.getParent()).keySet()) {
+                    assertTrue(Files.isRegularFile(p.resolveSibling(rel)));
                     listed++;
                 }
             }

@@ -108,7 +108,7 @@ public final class Daemon implements AutoCloseable {
                 config.internalFormatFilter(),
                 new PostProcessor(config.postProcessCmd(), config.postProcessFilter(), config.postProcessTimeout()),
                 config.userQuota());
-        storage.init();
+        storage.init(() -> SocketActivation.notifyStillStarting(config.env()));
         Publisher publisher = Publisher.none();
         OrphanCollector collector = new OrphanCollector(storage.blobs(), config.orphanBlobLifetime());
         CleanupScheduler.Work work = new Cleanup(storage.repository(), collector, () -> server.getWorker(),
@@ -137,7 +137,7 @@ public final class Daemon implements AutoCloseable {
                 new TagHandler(cleanup, publisher, access),
                 new JobHandler(cleanup, access),
                 ArchiveHandler.job(access),
-                new FormatHandler(cleanup),
+                new FormatHandler(cleanup, access),
                 new FormatFileHandler(),
                 ArchiveHandler.format(),
                 new FormatSumsHandler(),

@@ -123,16 +123,25 @@ final class SocketActivation {
 
     /** Tells systemd the daemon is ready (Type=notify), when it asked for it. */
     static void notifyReady(Map<String, String> env) {
+        notify(env, "--ready");
+    }
+
+    /** Tells systemd that the start-up goes on for up to a minute more (EXTEND_TIMEOUT_USEC). */
+    static void notifyStillStarting(Map<String, String> env) {
+        notify(env, "EXTEND_TIMEOUT_USEC=60000000");
+    }
+
+    private static void notify(Map<String, String> env, String what) {
         if (env.get("NOTIFY_SOCKET") == null) {
             return;
         }
         // The JDK cannot send on the notification socket (a UNIX datagram socket):
         // systemd-notify does it; the unit sets NotifyAccess=all so that it is accepted.
         try {
-            Process p = new ProcessBuilder("systemd-notify", "--ready", "--pid=" + ProcessHandle.current().pid())
+            Process p = new ProcessBuilder("systemd-notify", what, "--pid=" + ProcessHandle.current().pid())
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
-                LOG.warn("systemd-notify --ready failed");
+                LOG.warn("systemd-notify {} failed", what);
             }
         } catch (IOException e) {
             LOG.warn("cannot run systemd-notify: {}", e.getMessage());

@@ -185,13 +185,18 @@ public final class TestServer implements AutoCloseable {
         return digest(text.getBytes(StandardCharsets.UTF_8));
     }
 
+    /** Stops the daemon and leaves its root as it is (for a restart on it). */
+    public void stop() {
+        daemon.close();
+    }
+
     @Override
     public void close() throws IOException {
         daemon.close();
         deleteTree(root);
     }
 
-    static void deleteTree(Path p) throws IOException {
+    public static void deleteTree(Path p) throws IOException {
         if (!Files.exists(p)) {
             return;
         }

@@ -222,7 +222,7 @@ public final class ArtifactFormat extends Level {
                 throw e;
             }
             if (created) {
-                repository().products().linkFormat(this, who);
+                joinProduct(who);
             }
         }
     }
@@ -366,7 +366,7 @@ public final class ArtifactFormat extends Level {
                 disk.setFlag(path().resolve(".dirty"), false);
             });
             if (created) {
-                repository().products().linkFormat(this, who);
+                joinProduct(who);
             }
         }
     }
@@ -450,7 +450,7 @@ public final class ArtifactFormat extends Level {
      * matches, stores what it added or changed, drops what it removed, clears the dirty
      * flag. A failing command changes nothing and the format stays dirty.
      */
-    public void finalizeFormat() throws IOException {
+    public void finalizeFormat(ProductAccess who) throws IOException {
         try (TreeLocks.Lease l = lock(true)) {
             if (!exists()) {
                 throw RepoException.notFound("Format " + name() + " not found");
@@ -464,6 +464,21 @@ public final class ArtifactFormat extends Level {
                 postProcess(digests);
             }
             storage().disk().setFlag(path().resolve(".dirty"), false);
+            // a product link its first upload could not make (a full disk) is made now
+            joinProduct(who);
+        }
+    }
+
+    /**
+     * Links the format into the product version its job names, if {@code who} may join
+     * it. The files are stored and acknowledged already: a failure here is logged, not
+     * answered, and finalizing the format tries again.
+     */
+    private void joinProduct(ProductAccess who) {
+        try {
+            repository().products().linkFormat(this, who);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("{}: not linked into its product version: {}", path(), e.toString());
         }
     }
 
@@ -696,13 +711,24 @@ public final class ArtifactFormat extends Level {
         Scan scan = scan();
         SortedMap<String, Digest> digests = readDigestsFile();
         FormatJournal journal = journal();
-        int skipped = journal.replay(digests);
-        int repairs = skipped;
-        if (skipped > 0) {
-            LOG.warn("{}: skipped {} incomplete or damaged line(s) of {} (cut by a crash)", path(), skipped,
+        FormatJournal.Replay replay = journal.replay(digests);
+        int repairs = replay.skipped();
+        if (replay.skipped() > 0) {
+            LOG.warn("{}: skipped {} incomplete or damaged line(s) of {} (cut by a crash)", path(), replay.skipped(),
                     FormatJournal.NAME);
         }
         boolean changed = journal.exists();
+        if (replay.lastPath() != null && !holds(scan, replay.lastPath(), digests.get(replay.lastPath()))) {
+            // the last change was cut between its entry and its file: it was never
+            // acknowledged, so it is undone rather than completed
+            LOG.warn("{}: {} was not stored (interrupted upload), its entry is taken back", path(), replay.lastPath());
+            if (replay.beforeLast() == null) {
+                digests.remove(replay.lastPath());
+            } else {
+                digests.put(replay.lastPath(), replay.beforeLast());
+            }
+            repairs++;
+        }
         repairs += removeStrays(scan, digests);
         BlobStore blobs = storage().blobs();
         for (Map.Entry<String, Digest> e : new TreeMap<>(digests).entrySet()) {
@@ -760,6 +786,21 @@ public final class ArtifactFormat extends Level {
     }
 
     private record Repaired(int repairs, SortedMap<String, Digest> digests) {
+    }
+
+    /** Whether the file at {@code rel} holds {@code d} (a link of its blob, or the same bytes). */
+    private boolean holds(Scan scan, String rel, Digest d) throws IOException {
+        Object key = scan.visible().get(rel);
+        if (key == null || d == null) {
+            return false;
+        }
+        Path file;
+        try {
+            file = file(rel);
+        } catch (RepoException e) {
+            return false;
+        }
+        return sameFileKey(key, storage().blobs().path(d)) || hash(file).equals(d);
     }
 
     private static boolean sameFileKey(Object fileKey, Path blob) throws IOException {

@@ -40,10 +40,6 @@ final class FormatJournal {
         this.disk = disk;
     }
 
-    Path path() {
-        return file;
-    }
-
     boolean exists() {
         return Files.exists(file, LinkOption.NOFOLLOW_LINKS);
     }
@@ -100,23 +96,37 @@ final class FormatJournal {
     }
 
     /**
-     * Applies the journal's entries to {@code digests}, in order. Returns the number of
-     * lines that are not entries (cut short or damaged), skipped.
+     * What a replay found: the lines that are not entries (cut short or damaged, skipped),
+     * and the last entry's path with the value it had before that entry (null: none).
+     * Changes of a format are made one at a time, so the last entry is the only one a
+     * crash may have cut between the line and its file.
      */
-    int replay(Map<String, Digest> digests) throws IOException {
+    record Replay(int skipped, String lastPath, Digest beforeLast) {
+    }
+
+    /** Applies the journal's entries to {@code digests}, in order. */
+    Replay replay(Map<String, Digest> digests) throws IOException {
         byte[] data = Disk.readIfExists(file).orElse(new byte[0]);
         int skipped = 0;
         int start = 0;
+        String lastPath = null;
+        Digest beforeLast = null;
         for (int i = 0; i < data.length; i++) {
             if (data[i] != '\n') {
                 continue;
             }
-            if (i > start && !apply(data, start, i, digests)) {
-                skipped++;
+            if (i > start) {
+                Map.Entry<String, Digest> e = parse(data, start, i);
+                if (e == null) {
+                    skipped++;
+                } else {
+                    lastPath = e.getKey();
+                    beforeLast = digests.put(e.getKey(), e.getValue());
+                }
             }
             start = i + 1;
         }
-        return start < data.length ? skipped + 1 : skipped;
+        return new Replay(start < data.length ? skipped + 1 : skipped, lastPath, beforeLast);
     }
 
     /** Deletes the journal (its entries must be in {@code .digests} by now). */
@@ -133,22 +143,22 @@ final class FormatJournal {
     }
 
     /** Parses the line {@code data[from, to)} into {@code digests}; false if it is not a valid entry. */
-    private static boolean apply(byte[] data, int from, int to, Map<String, Digest> digests) {
+    /** The entry of the line {@code data[from, to)}, or null when it is not one. */
+    private static Map.Entry<String, Digest> parse(byte[] data, int from, int to) {
         int rest = from + CRC_LENGTH + 1;
         int quoted = rest + DIGEST_LENGTH + 1;
         if (to - quoted < 2 || data[rest - 1] != ' ' || data[quoted - 1] != ' ') {
-            return false;
+            return null;
         }
         String expected = new String(data, from, CRC_LENGTH, StandardCharsets.US_ASCII);
         if (!expected.equals(crc(data, rest, to - rest))) {
-            return false;
+            return null;
         }
         try {
             Digest d = Digest.parse(new String(data, rest, DIGEST_LENGTH, StandardCharsets.US_ASCII));
-            digests.put(JsonFiles.parseString(new String(data, quoted, to - quoted, StandardCharsets.US_ASCII)), d);
-            return true;
+            return Map.entry(JsonFiles.parseString(new String(data, quoted, to - quoted, StandardCharsets.US_ASCII)), d);
         } catch (RepoException | IOException e) {
-            return false;
+            return null;
         }
     }
 

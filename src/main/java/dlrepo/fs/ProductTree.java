@@ -27,6 +27,13 @@ public final class ProductTree {
     private static final Logger LOG = LoggerFactory.getLogger(ProductTree.class);
     private final Repository repo;
     private final ReentrantLock lock = new ReentrantLock();
+    /** {@link #jobsFeeding} by product branch folder, the most recently used ones; under the lock. */
+    private final Map<Path, Set<Path>> feeding = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Path, Set<Path>> eldest) {
+            return size() > 1000;
+        }
+    };
 
     ProductTree(Repository repo) {
         this.repo = repo;
@@ -216,22 +223,43 @@ public final class ProductTree {
         return true;
     }
 
-    /** The job folders linked from any version of a product branch folder. */
+    /**
+     * The job folders linked from any version of a product branch folder. Kept per product
+     * branch (joining checks them on every new format and metadata change) until a link of
+     * that product branch changes; under the tree's lock.
+     */
     private Set<Path> jobsFeeding(Path productBranch) throws IOException {
+        Set<Path> cached = feeding.get(productBranch);
+        if (cached != null) {
+            return cached;
+        }
         Set<Path> jobs = new LinkedHashSet<>();
+        Path branches = repo.branchesDir();
         for (String v : Disk.subfolders(productBranch)) {
             try (DirectoryStream<Path> ds = Files.newDirectoryStream(productBranch.resolve(v))) {
                 for (Path p : ds) {
-                    ArtifactFormat f = p.getFileName().toString().startsWith(".") ? null : resolve(p);
-                    if (f != null) {
-                        jobs.add(f.job().path());
+                    if (p.getFileName().toString().startsWith(".") || !Files.isSymbolicLink(p)) {
+                        continue;
+                    }
+                    // only the job's URL matters here: the link is not followed
+                    Path target = p.getParent().resolve(Files.readSymbolicLink(p)).normalize();
+                    if (target.startsWith(branches) && branches.relativize(target).getNameCount() == 4) {
+                        jobs.add(target.getParent());
                     }
                 }
             } catch (NoSuchFileException e) {
                 // pruned meanwhile
             }
         }
+        feeding.put(productBranch, jobs);
         return jobs;
+    }
+
+    /** A link of {@code version} changed: the jobs feeding its product branch are counted again. */
+    private void changed(Path version) {
+        if (version.startsWith(path())) {
+            feeding.remove(version.getParent());
+        }
     }
 
     /** Whether {@code link} points to a format of a locked job other than {@code job}. */
@@ -320,6 +348,7 @@ public final class ProductTree {
                 }
                 Path target = p.getParent().resolve(Files.readSymbolicLink(p)).normalize();
                 if (target.startsWith(dir)) {
+                    changed(version);
                     Files.deleteIfExists(p);
                 } else {
                     left = true;
@@ -366,6 +395,7 @@ public final class ProductTree {
 
     /** Creates or atomically replaces {@code link} with a relative symlink to {@code target}. */
     private void symlink(Path link, Path target) throws IOException {
+        changed(link.getParent());
         Path rel = link.getParent().relativize(target);
         Path tmp = TreePaths.temporarySibling(link);
         try {

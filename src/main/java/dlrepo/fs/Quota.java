@@ -8,17 +8,21 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The disk usage of a user repository against its quota, kept in {@code .disk_usage}.
  * Every change of the user's files happens under {@link #lock()}, so concurrent uploads
- * cannot together overshoot the quota and a recount sees a stable tree.
+ * cannot together overshoot the quota and a recount sees a stable tree. One instance per
+ * user ({@link Storage}); while it counts bytes that are not in the usage yet (uploads
+ * streaming, pushed blobs waiting for a manifest), it is kept in {@code busy} so that the
+ * instance, and what it counts, outlives the requests.
  */
 public final class Quota {
     private final String user;
@@ -39,12 +43,25 @@ public final class Quota {
      */
     private final Map<Path, Long> unlinked = new HashMap<>();
     private long unlinkedBytes;
+    /** Files whose size an upload streaming to replace them was credited; under the lock. */
+    private final Set<Path> credited = new HashSet<>();
+    private final Set<Quota> busy;
 
-    Quota(String user, Path repoDir, long limit, Disk disk) {
+    Quota(String user, Path repoDir, long limit, Disk disk, Set<Quota> busy) {
         this.user = user;
         this.repoDir = repoDir;
         this.limit = limit;
         this.disk = disk;
+        this.busy = busy;
+    }
+
+    /** Keeps this instance while it counts anything beyond the usage; under the lock. */
+    private void updateBusy() {
+        if (streaming > 0 || !unlinked.isEmpty() || !credited.isEmpty()) {
+            busy.add(this);
+        } else {
+            busy.remove(this);
+        }
     }
 
     public ReentrantLock lock() {
@@ -74,19 +91,43 @@ public final class Quota {
 
     /**
      * Refuses a change of {@code delta} bytes that would exceed the quota, counting the
-     * uploads still streaming; the caller holds the lock.
+     * uploads still streaming and the pushed blobs waiting for a manifest.
      */
     public void check(long delta) throws IOException {
         if (delta <= 0) {
             return;
         }
-        if (used() + streaming + unlinkedBytes + delta > limit) {
-            pruneUnlinked();
-            long u = used() + streaming + unlinkedBytes;
-            if (u + delta > limit) {
-                throw new RepoException(RepoException.Kind.QUOTA_EXCEEDED,
-                        "User " + user + " quota exceeded (" + (u + delta) + "/" + limit + ")");
+        lock.lock();
+        try {
+            if (used() + streaming + unlinkedBytes + delta > limit) {
+                pruneUnlinked();
+                long u = used() + streaming + unlinkedBytes;
+                if (u + delta > limit) {
+                    throw new RepoException(RepoException.Kind.QUOTA_EXCEEDED,
+                            "User " + user + " quota exceeded (" + (u + delta) + "/" + limit + ")");
+                }
             }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Refuses a registry push when the user has {@link #MAX_UNLINKED} pushed blobs that no
+     * manifest uses yet: checked before the push stores anything.
+     */
+    public void checkCanHold() throws IOException {
+        lock.lock();
+        try {
+            if (unlinked.size() >= MAX_UNLINKED) {
+                pruneUnlinked();
+                if (unlinked.size() >= MAX_UNLINKED) {
+                    throw new RepoException(RepoException.Kind.QUOTA_EXCEEDED, "User " + user + " has "
+                            + MAX_UNLINKED + " pushed blobs that no manifest uses yet: push a manifest first");
+                }
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -94,31 +135,34 @@ public final class Quota {
      * Counts {@code blob}, just pushed through the registry for this user (its bytes were
      * counted while they streamed), until a manifest links it or it is collected.
      */
-    public void holdUnlinked(Path blob, long size) throws IOException {
+    public void holdUnlinked(Path blob, long size) {
         lock.lock();
         try {
-            if (!unlinked.containsKey(blob) && unlinked.size() >= MAX_UNLINKED) {
-                pruneUnlinked();
-                if (unlinked.size() >= MAX_UNLINKED) {
-                    throw new RepoException(RepoException.Kind.QUOTA_EXCEEDED, "User " + user + " has "
-                            + MAX_UNLINKED + " pushed blobs that no manifest uses yet: push a manifest first");
-                }
-            }
             Long before = unlinked.put(blob, size);
             unlinkedBytes += size - (before == null ? 0 : before);
+            updateBusy();
         } finally {
             lock.unlock();
         }
     }
 
-    /** {@code blobs} are linked by a manifest about to be stored: the usage will count them. */
-    public void releaseUnlinked(Collection<Path> blobs) {
+    /**
+     * {@code blobs} are about to be linked by a manifest: the usage will count them.
+     * Returns what was released, to be held again if the manifest is not stored after all.
+     */
+    public Map<Path, Long> releaseUnlinked(Collection<Path> blobs) {
         lock.lock();
         try {
+            Map<Path, Long> released = new HashMap<>();
             for (Path b : blobs) {
                 Long size = unlinked.remove(b);
-                unlinkedBytes -= size == null ? 0 : size;
+                if (size != null) {
+                    unlinkedBytes -= size;
+                    released.put(b, size);
+                }
             }
+            updateBusy();
+            return released;
         } finally {
             lock.unlock();
         }
@@ -139,14 +183,28 @@ public final class Quota {
                 it.remove();
             }
         }
+        updateBusy();
+    }
+
+    /** A new upload whose bytes count against the quota as they arrive. */
+    public Stream stream() {
+        return new Stream(0, null);
     }
 
     /**
-     * A new upload whose bytes count against the quota as they arrive, past the first
-     * {@code credit} bytes (the size of the file it replaces, given back when it is stored).
+     * A new upload to {@code target}, whose bytes count against the quota as they arrive
+     * past the first {@code credit} bytes: the size of the file it replaces, given back
+     * when it is stored. Only one upload at a time gets the credit of a file.
      */
-    public Stream stream(long credit) {
-        return new Stream(credit);
+    public Stream stream(long credit, Path target) {
+        lock.lock();
+        try {
+            boolean credit1 = credit > 0 && credited.add(target);
+            updateBusy();
+            return new Stream(credit1 ? credit : 0, credit1 ? target : null);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
@@ -157,10 +215,12 @@ public final class Quota {
      */
     public final class Stream implements AutoCloseable {
         private long credit;
+        private final Path credited;
         private long bytes;
 
-        private Stream(long credit) {
+        private Stream(long credit, Path credited) {
             this.credit = credit;
+            this.credited = credited;
         }
 
         /** Counts {@code n} more bytes; quota-exceeded (413) when they do not fit. */
@@ -176,6 +236,7 @@ public final class Quota {
                 check(n);
                 streaming += n;
                 bytes += n;
+                updateBusy();
             } finally {
                 lock.unlock();
             }
@@ -187,6 +248,10 @@ public final class Quota {
             try {
                 streaming -= bytes;
                 bytes = 0;
+                if (credited != null) {
+                    Quota.this.credited.remove(credited);
+                }
+                updateBusy();
             } finally {
                 lock.unlock();
             }

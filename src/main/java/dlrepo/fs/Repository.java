@@ -117,7 +117,12 @@ public final class Repository {
                 throw e;
             }
             if (!countFirst) {
-                quota.add(bytes);
+                try {
+                    quota.add(bytes); // counted in memory even when writing .disk_usage fails
+                } catch (IOException e) {
+                    org.slf4j.LoggerFactory.getLogger(Repository.class).warn(
+                            "{}: the usage could not be written ({}); the next recount corrects it", path, e.toString());
+                }
             }
         } finally {
             quota.lock().unlock();

@@ -37,6 +37,9 @@ public final class Storage {
      * do not grow the map.
      */
     private final Cache<String, Repository> users = Caffeine.newBuilder().weakValues().build();
+    /** One quota per user, kept like the repositories, and while busy (see {@link Quota}). */
+    private final Cache<String, Quota> quotas = Caffeine.newBuilder().weakValues().build();
+    private final Set<Quota> busyQuotas = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public Storage(Path root, boolean fsync, int chunkSize, Optional<Pattern> internalFormatFilter,
             PostProcessor postProcessor, long userQuota) {
@@ -63,7 +66,8 @@ public final class Storage {
         }
         return users.get(name, u -> {
             Path dir = root.resolve("users").resolve(u);
-            return new Repository(this, dir, "/~" + u + "/", u, new Quota(u, dir, userQuota, disk));
+            Quota quota = quotas.get(u, q -> new Quota(q, dir, userQuota, disk, busyQuotas));
+            return new Repository(this, dir, "/~" + u + "/", u, quota);
         });
     }
 
@@ -77,7 +81,16 @@ public final class Storage {
     public List<Repository> userRepositories() throws IOException {
         List<Repository> list = new ArrayList<>();
         for (String u : Disk.subfolders(root.resolve("users"))) {
-            list.add(userRepository(u));
+            if (!Names.isValid(u) || !u.equals(Names.canonical(u))) {
+                // made by hand, or by an older version with looser names: never served
+                LOG.warn("{}: not a valid user name, ignored", root.resolve("users").resolve(u));
+                continue;
+            }
+            try {
+                list.add(userRepository(u));
+            } catch (RepoException e) {
+                LOG.warn("{}: {}, ignored", root.resolve("users").resolve(u), e.getMessage());
+            }
         }
         return list;
     }
@@ -88,6 +101,15 @@ public final class Storage {
      * short purged ({@code .uploads}, {@code .trash}), the formats repaired.
      */
     public void init() throws IOException {
+        init(() -> { });
+    }
+
+    /**
+     * {@link #init()}, calling {@code stillStarting} every few seconds while it checks the
+     * formats (the first start on a root walks every file once): a service manager waiting
+     * for the daemon to be ready is told it is making progress.
+     */
+    public void init(Runnable stillStarting) throws IOException {
         for (String name : List.of("branches", "products", "users", ".blobs", ".blobs/sha256", ".uploads", ".trash")) {
             Path link = TreePaths.firstLink(root, root.resolve(name));
             if (link != null) {
@@ -111,7 +133,7 @@ public final class Storage {
         if (Files.isDirectory(root.resolve("users"), LinkOption.NOFOLLOW_LINKS)) {
             Disk.chmod(root.resolve("users"), Disk.DIR_MODE);
         }
-        repairFormats();
+        repairFormats(stillStarting);
     }
 
     /**
@@ -136,10 +158,11 @@ public final class Storage {
      * (until {@code .formats-checked} exists), the files of every format are checked for
      * ghosts that versions before the journal left on a full disk.
      */
-    private void repairFormats() throws IOException {
+    private void repairFormats(Runnable stillStarting) throws IOException {
         Path checked = root.resolve(".formats-checked");
         boolean everyFormat = !Files.exists(checked, LinkOption.NOFOLLOW_LINKS);
         long start = System.nanoTime();
+        long told = start;
         List<Repository> repos = new ArrayList<>();
         repos.add(repository);
         repos.addAll(userRepositories());
@@ -151,6 +174,10 @@ public final class Storage {
                     for (Job j : t.jobs()) {
                         for (ArtifactFormat f : j.formats()) {
                             formats++;
+                            if (System.nanoTime() - told > 10_000_000_000L) {
+                                told = System.nanoTime();
+                                stillStarting.run();
+                            }
                             try {
                                 repairs += everyFormat && !f.isDirty() ? f.removeUnknownFiles() : f.recover();
                             } catch (IOException | RuntimeException e) {

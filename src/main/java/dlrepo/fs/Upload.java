@@ -40,10 +40,10 @@ public final class Upload implements AutoCloseable {
 
     /**
      * Counts the bytes against a user's quota as they arrive (413 past it), but for the
-     * {@code replaced} bytes of the file the upload will replace.
+     * {@code replaced} bytes of the file at {@code target} the upload will replace.
      */
-    public void countAgainst(Quota q, long replaced) {
-        quota = q.stream(replaced);
+    public void countAgainst(Quota q, long replaced, Path target) {
+        quota = replaced > 0 ? q.stream(replaced, target) : q.stream();
     }
 
     public void write(byte[] buf, int off, int len) throws IOException {

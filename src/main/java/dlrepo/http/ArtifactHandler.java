@@ -137,7 +137,7 @@ public final class ArtifactHandler implements HttpHandler {
                 t.repo().quota().get().check(declared - replaced);
             }
             try (Upload upload = t.repo().storage().blobs().startUpload()) {
-                t.repo().quota().ifPresent(q -> upload.countAgainst(q, replaced));
+                t.repo().quota().ifPresent(q -> upload.countAgainst(q, replaced, f.file(t.relPath())));
                 upload.readFrom(ex.getInputStream(), new byte[chunkSize]);
                 Digest actual = upload.finish();
                 if (!actual.equals(expected)) {

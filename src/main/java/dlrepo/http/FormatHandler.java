@@ -12,9 +12,11 @@ import java.util.Map;
  */
 public final class FormatHandler implements HttpHandler {
     private final CleanupTrigger cleanup;
+    private final Access access;
 
-    public FormatHandler(CleanupTrigger cleanup) {
+    public FormatHandler(CleanupTrigger cleanup, Access access) {
         this.cleanup = cleanup;
+        this.access = access;
     }
 
     @Override
@@ -33,7 +35,7 @@ public final class FormatHandler implements HttpHandler {
                 Responses.json(ex, Map.of("artifact_format", Views.format(f)));
             }
             case "PATCH" -> {
-                f.finalizeFormat();
+                f.finalizeFormat(access.products(ex));
                 Responses.ok(ex);
             }
             case "DELETE" -> {

@@ -5,6 +5,7 @@ import dlrepo.fs.BlobStore;
 import dlrepo.fs.ContainerImage;
 import dlrepo.fs.Digest;
 import dlrepo.fs.Names;
+import dlrepo.fs.Quota;
 import dlrepo.fs.RepoException;
 import dlrepo.fs.Storage;
 import dlrepo.fs.Upload;
@@ -20,8 +21,10 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -115,6 +118,9 @@ final class ManifestEndpoint {
             }
             // a child of an index pushed before it: kept in the store until the index links it
             requireBlobs(ex, image, new LinkedHashSet<>(m.blobs()));
+            if (image.repo().quota().isPresent()) {
+                image.repo().quota().get().checkCanHold();
+            }
             storeBytes(m);
             if (image.repo().quota().isPresent()) {
                 // counted until the index that uses it is pushed, like a pushed blob
@@ -158,21 +164,28 @@ final class ManifestEndpoint {
             storeBytes(m);
             ContainerImage target = new ContainerImage(
                     image.branch().tag(tag).job(image.parts().get(1)).format(ArtifactFormat.CONTAINER));
-            if (image.repo().quota().isPresent()) {
+            Optional<Quota> quota = image.repo().quota();
+            Map<Path, Long> released = new HashMap<>();
+            if (quota.isPresent()) {
                 // linked into the image now: counted by the usage from here on
                 List<Path> linked = new ArrayList<>();
                 manifests.forEach(d -> linked.add(blobs.path(d)));
                 layers.forEach(d -> linked.add(blobs.path(d)));
-                image.repo().quota().get().releaseUnlinked(linked);
+                released.putAll(quota.get().releaseUnlinked(linked));
             }
             try {
                 target.replace(m.digest(), manifests, layers, access.products(ex));
-            } catch (RepoException e) {
-                switch (e.kind()) {
-                    case NOT_FOUND -> throw RegistryError.manifestBlobUnknown(e.getMessage());
-                    case BAD_REQUEST, QUOTA_EXCEEDED, FORBIDDEN, CONFLICT -> throw RegistryError.denied(e.getMessage());
-                    default -> throw e;
+            } catch (IOException | RuntimeException e) {
+                // not linked after all: they count again until a manifest links them
+                released.forEach((blob, size) -> quota.get().holdUnlinked(blob, size));
+                if (e instanceof RepoException r) {
+                    switch (r.kind()) {
+                        case NOT_FOUND -> throw RegistryError.manifestBlobUnknown(r.getMessage());
+                        case BAD_REQUEST, QUOTA_EXCEEDED, FORBIDDEN, CONFLICT -> throw RegistryError.denied(r.getMessage());
+                        default -> throw r;
+                    }
                 }
+                throw e;
             }
             for (Digest d : manifests) {
                 content.tied(image, PendingBlobs.Kind.MANIFEST, d);

@@ -56,8 +56,11 @@ final class UploadEndpoint {
         String digest = dlrepo.http.Responses.queryParam(ex, "digest");
         if (digest != null) {
             Digest expected = ManifestEndpoint.digest(digest);
+            if (image.repo().quota().isPresent()) {
+                image.repo().quota().get().checkCanHold();
+            }
             try (Upload u = storage.blobs().startUpload()) {
-                image.repo().quota().ifPresent(q -> u.countAgainst(q, 0));
+                image.repo().quota().ifPresent(q -> u.countAgainst(q, 0, null));
                 u.readFrom(ex.getInputStream(), new byte[chunkSize]);
                 Digest actual = u.finish();
                 if (!actual.equals(expected)) {
@@ -69,6 +72,9 @@ final class UploadEndpoint {
             content.pushed(image, PendingBlobs.Kind.BLOB, expected);
             created(ex, image, expected);
             return;
+        }
+        if (image.repo().quota().isPresent()) {
+            image.repo().quota().get().checkCanHold();
         }
         UploadSessions.Session s = sessions.start(image, image.repo().quota());
         if (ex.getRequestContentLength() > 0 || ex.getRequestHeaders().contains(Headers.TRANSFER_ENCODING)) {
@@ -99,6 +105,7 @@ final class UploadEndpoint {
                 try {
                     storage.blobs().store(s.file, actual);
                 } finally {
+                    s.releaseQuota();
                     sessions.remove(s);
                 }
                 holdUnlinked(image, actual, s.size());
@@ -140,7 +147,7 @@ final class UploadEndpoint {
      * A blob pushed to a user's image counts against her quota until a manifest links it:
      * blobs that no manifest ever uses cannot fill the disk past the quota.
      */
-    private void holdUnlinked(ImageName image, Digest d, long size) throws IOException {
+    private void holdUnlinked(ImageName image, Digest d, long size) {
         if (image.repo().quota().isPresent()) {
             image.repo().quota().get().holdUnlinked(storage.blobs().path(d), size);
         }

@@ -87,6 +87,14 @@ final class UploadSessions {
             return size;
         }
 
+        /**
+         * Its bytes no longer count as streaming: stored, they are held as a pushed blob;
+         * dropped, they are gone. Done at once (the cache's removal listener runs later).
+         */
+        void releaseQuota() {
+            quota.ifPresent(Quota.Stream::close);
+        }
+
         /** Ends the upload (no more chunks) and returns the digest of what was received. */
         synchronized Digest finish() {
             closed = true;
@@ -120,7 +128,7 @@ final class UploadSessions {
             blobs.releaseUploadName(name);
             throw e;
         }
-        Session s = new Session(name, file, image.name(), quota.map(q -> q.stream(0)));
+        Session s = new Session(name, file, image.name(), quota.map(Quota::stream));
         sessions.put(name, s);
         return s;
     }
@@ -140,7 +148,7 @@ final class UploadSessions {
     }
 
     private void discard(Session s) {
-        s.quota.ifPresent(Quota.Stream::close);
+        s.releaseQuota();
         try {
             Files.deleteIfExists(s.file);
         } catch (IOException e) {

@@ -92,4 +92,36 @@ class RegistryQuotaTest {
         assertTrue(elsewhere.body().contains("BLOB_UPLOAD_UNKNOWN"), elsewhere.body());
         assertEquals(202, Reg.send(s, "PATCH", Reg.location(start), Reg.data(1000)).statusCode());
     }
+
+    /**
+     * What a user's pushes count is kept while no request holds her repository: before,
+     * the count lived in an object the garbage collector dropped between two requests.
+     */
+    @Test
+    void pushedBlobsKeepCountingBetweenRequests() throws Exception {
+        String name = "u/" + Check.unique("dave") + "/b/j";
+        Reg.pushBlob(s, name, Reg.Blob.of(Reg.data(600_000), Reg.OCI_LAYER));
+        for (int i = 0; i < 5; i++) {
+            System.gc();
+            Thread.sleep(50);
+        }
+        Reg.Blob other = Reg.Blob.of(Reg.data(600_000), Reg.OCI_LAYER);
+        assertStatus(403, Reg.post(s, "/v2/" + name + "/blobs/uploads/?digest=" + other.digest(), other.data()));
+    }
+
+    /** A manifest refused by the tree (a locked job) leaves its blobs counted. */
+    @Test
+    void blobsOfARefusedManifestKeepCounting() throws Exception {
+        String user = Check.unique("erin");
+        String name = "u/" + user + "/b/j";
+        s.anonymous().uploadFinalized("/~" + user + "/branches/b/t1/j/other/x", "x");
+        assertStatus(200, s.json("PUT", "/~" + user + "/branches/b/t1/j/", "{\"job\": {\"locked\": true}}"));
+        Reg.Blob config = Reg.config("amd64", Reg.OCI_CONFIG);
+        Reg.Blob layer = Reg.Blob.of(Reg.data(600_000), Reg.OCI_LAYER);
+        Reg.pushBlob(s, name, config);
+        Reg.pushBlob(s, name, layer);
+        assertStatus(403, Reg.putManifest(s, name, "t1", Reg.manifest(Reg.OCI_MANIFEST, config, List.of(layer))));
+        Reg.Blob other = Reg.Blob.of(Reg.data(600_000), Reg.OCI_LAYER);
+        assertStatus(403, Reg.post(s, "/v2/" + name + "/blobs/uploads/?digest=" + other.digest(), other.data()));
+    }
 }

@@ -136,4 +136,55 @@ class QuotaStreamTest {
                 .PUT(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(data))).build();
         assertStatus(201, s.send(req));
     }
+
+    /**
+     * Only one upload at a time is credited with the size of the file it replaces: before,
+     * every concurrent upload to the path was, and together they staged many times the quota.
+     */
+    @Test
+    void concurrentReplacementsShareOneCredit() throws Exception {
+        String user = Check.unique("u");
+        String path = "/~" + user + "/branches/b/t/j/f/big";
+        assertEquals(201, s.anonymous().upload(path, new byte[900_000]).statusCode());
+        AtomicLong maxStaged = new AtomicLong();
+        var futures = new java.util.ArrayList<java.util.concurrent.CompletableFuture<HttpResponse<String>>>();
+        for (int i = 0; i < 6; i++) {
+            InputStream slow = new InputStream() {
+                private int sent;
+
+                @Override
+                public int read() {
+                    byte[] b = new byte[1];
+                    return read(b, 0, 1) < 0 ? -1 : b[0];
+                }
+
+                @Override
+                public int read(byte[] b, int off, int len) {
+                    if (sent >= 900_000) {
+                        return -1;
+                    }
+                    try {
+                        Thread.sleep(20);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    maxStaged.accumulateAndGet(staged(), Math::max);
+                    int n = Math.min(Math.min(len, 65536), 900_000 - sent);
+                    sent += n;
+                    return n;
+                }
+            };
+            futures.add(s.client().sendAsync(s.request(path).header("Digest", "sha256:" + "0".repeat(64))
+                    .PUT(HttpRequest.BodyPublishers.ofInputStream(() -> slow)).build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        for (var f : futures) {
+            try {
+                f.get();
+            } catch (java.util.concurrent.ExecutionException e) {
+                // cut by the server
+            }
+        }
+        assertTrue(maxStaged.get() < 2 * QUOTA, "at most about the quota staged at once: " + maxStaged.get());
+    }
 }

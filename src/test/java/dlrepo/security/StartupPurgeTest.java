@@ -111,4 +111,20 @@ class StartupPurgeTest {
             return s.map(p -> p.getFileName().toString()).sorted().toList();
         }
     }
+
+    /**
+     * Folders under {@code users/} that are not valid user names by today's rules (made by
+     * hand, or by an older version with looser names) are ignored with a warning: before,
+     * one of them stopped the daemon at start-up.
+     */
+    @Test
+    void invalidUserFoldersDoNotStopTheStart() throws Exception {
+        Files.createDirectories(root.resolve("users/bo\u200bb/branches"));
+        Files.createDirectories(root.resolve("users/Alice/branches"));
+        Files.createDirectories(root.resolve("users/carol/branches"));
+        try (TestServer s = TestServer.start(root, Map.of())) {
+            assertEquals(200, s.get("/branches/").statusCode());
+            assertEquals(201, s.upload("/~carol/branches/b/t/j/f/x", "x").statusCode());
+        }
+    }
 }

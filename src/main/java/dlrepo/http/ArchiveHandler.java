@@ -92,9 +92,7 @@ public final class ArchiveHandler implements HttpHandler {
         ex.getResponseHeaders().put(Headers.CONTENT_DISPOSITION, ContentDisposition.attachment(prefix + ".tar"));
         ex.setResponseContentLength(tar.length());
         if (!ex.getRequestMethod().equals(Methods.HEAD)) {
-            BlockingSink sink = new BlockingSink(ex);
-            tar.write(sink);
-            sink.finish();
+            ResponseBody.send(ex, tar.parts());
         }
     }
 

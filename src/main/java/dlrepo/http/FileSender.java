@@ -6,13 +6,12 @@ import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 import io.undertow.util.Methods;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -104,11 +103,7 @@ public final class FileSender {
         if (ex.getRequestMethod().equals(Methods.HEAD) || length == 0) {
             return;
         }
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-            BlockingSink sink = new BlockingSink(ex);
-            sink.transfer(ch, start, length);
-            sink.finish();
-        }
+        ResponseBody.send(ex, List.of(new ResponseBody.FileRegion(file, start, length, size)));
     }
 
     /**

@@ -1,6 +1,7 @@
 package dlrepo.http;
 
 import io.undertow.server.HttpServerExchange;
+import io.undertow.util.AttachmentKey;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -30,8 +31,17 @@ public record MinimumRate(long bytesPerSecond, long periodSeconds) {
         return bytesPerSecond <= 0 || periodSeconds <= 0;
     }
 
+    private static final AttachmentKey<MinimumRate> KEY = AttachmentKey.create(MinimumRate.class);
+
+    /** The minimum rate of {@code ex}'s bodies (none when nothing set it). */
+    static MinimumRate of(HttpServerExchange ex) {
+        MinimumRate r = ex.getAttachment(KEY);
+        return r != null ? r : new MinimumRate(0, 0);
+    }
+
     /** Measures both bodies of {@code ex} (before anything reads or writes them). */
     void guard(HttpServerExchange ex) {
+        ex.putAttachment(KEY, this);
         if (off()) {
             return;
         }

@@ -4,13 +4,11 @@ import dlrepo.fs.Digest;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -87,27 +85,27 @@ final class TarStream {
         return length;
     }
 
-    void write(BlockingSink sink) throws IOException {
+    /** The archive as the pieces of a response body: headers, file regions, padding. */
+    List<ResponseBody.Part> parts() {
+        List<ResponseBody.Part> parts = new ArrayList<>();
         for (Member m : members) {
-            sink.write(ByteBuffer.wrap(m.header()));
-            try (FileChannel ch = FileChannel.open(m.file(), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-                if (ch.size() != m.size()) {
-                    throw new IOException(m.file() + " changed while being archived");
-                }
-                sink.transfer(ch, 0, m.size());
+            parts.add(new ResponseBody.Bytes(ByteBuffer.wrap(m.header())));
+            if (m.size() > 0) {
+                parts.add(new ResponseBody.FileRegion(m.file(), 0, m.size(), m.size()));
             }
-            pad(sink, m.size());
+            pad(parts, m.size());
         }
-        sink.write(ByteBuffer.wrap(sumsHeader));
-        sink.write(ByteBuffer.wrap(sums));
-        pad(sink, sums.length);
-        sink.write(ByteBuffer.allocate(2 * BLOCK));
+        parts.add(new ResponseBody.Bytes(ByteBuffer.wrap(sumsHeader)));
+        parts.add(new ResponseBody.Bytes(ByteBuffer.wrap(sums)));
+        pad(parts, sums.length);
+        parts.add(new ResponseBody.Bytes(ByteBuffer.allocate(2 * BLOCK)));
+        return parts;
     }
 
-    private static void pad(BlockingSink sink, long size) throws IOException {
+    private static void pad(List<ResponseBody.Part> parts, long size) {
         int rest = (int) (padded(size) - size);
         if (rest > 0) {
-            sink.write(ByteBuffer.allocate(rest));
+            parts.add(new ResponseBody.Bytes(ByteBuffer.allocate(rest)));
         }
     }
 

@@ -355,6 +355,60 @@ class SlowClientTest {
         }
     }
 
+    /**
+     * Downloads are public (anonymous may read): 80 anonymous clients start a 16 MB download
+     * each and then read nothing. A download waiting for its reader holds no worker thread,
+     * so alice is still answered at once.
+     */
+    @Test
+    void slowAnonymousReadersDoNotStarveOthers() throws Exception {
+        try (TestAuth auth = new TestAuth().user("alice", "pw", "dev").acl("dev", "rw /**")
+                .acl("ANONYMOUS", "r /**");
+                TestServer s = auth.start();
+                LogCapture log = new LogCapture()) {
+            Caller alice = s.as("alice", "pw");
+            byte[] data = new byte[16 << 20];
+            new Random(3).nextBytes(data);
+            assertStatus(201, alice.upload("/branches/b/t/j/f/public.bin", data));
+            List<Socket> readers = new ArrayList<>();
+            try {
+                for (int i = 0; i < 80; i++) {
+                    Socket sock = new Socket();
+                    sock.setReceiveBufferSize(4096);
+                    sock.connect(new java.net.InetSocketAddress("127.0.0.1", s.port()));
+                    String path = i % 2 == 0 ? "/branches/b/t/j/f/public.bin" : "/branches/b/t/j/f.tar";
+                    sock.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+                    readers.add(sock);
+                }
+                Thread.sleep(1500);
+                long worst = 0;
+                for (int i = 0; i < 20; i++) {
+                    long t0 = System.nanoTime();
+                    HttpResponse<String> r;
+                    try {
+                        r = alice.send(alice.request(i % 2 == 0 ? "/branches/" : "/branches/b/t/j/")
+                                .timeout(Duration.ofSeconds(3)).GET().build());
+                    } catch (HttpTimeoutException e) {
+                        throw new AssertionError("request " + i + " not answered within 3 s", e);
+                    }
+                    assertStatus(200, r);
+                    worst = Math.max(worst, (System.nanoTime() - t0) / 1_000_000);
+                }
+                assertTrue(worst < 1000, "every request answered in well under a second, worst " + worst + " ms");
+                // the stalled downloads are still there, waiting for their readers
+                byte[] head = new byte[12];
+                readers.get(0).getInputStream().readNBytes(head, 0, head.length);
+                assertEquals("HTTP/1.1 200", new String(head, StandardCharsets.US_ASCII));
+            } finally {
+                for (Socket sock : readers) {
+                    sock.close();
+                }
+            }
+            assertEquals(List.of(), log.errors(), "no ERROR logged");
+        }
+    }
+
     /** The three settings: defaults, and a bad value is one line naming the variable. */
     @Test
     void settingsAreValidated() throws Exception {

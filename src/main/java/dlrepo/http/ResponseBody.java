@@ -1,0 +1,229 @@
+package dlrepo.http;
+
+import io.undertow.server.HttpServerExchange;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xnio.IoUtils;
+import org.xnio.XnioExecutor;
+import org.xnio.channels.StreamSinkChannel;
+
+/**
+ * A response body (a file, a range of it, an archive) sent without a worker thread waiting
+ * for the client: what the socket takes at once is written by the worker, the rest by the
+ * connection's IO thread each time the client has read more, so a slow reader holds a
+ * connection, never a thread. File regions go through {@code transferFrom}, which the
+ * socket conduit turns into {@code sendfile}. A reader slower than
+ * {@code DLREPO_MIN_BODY_RATE} over each {@code DLREPO_MIN_BODY_RATE_PERIOD} is cut (one
+ * WARN line); without a minimum rate, {@code DLREPO_IO_TIMEOUT} still cuts a stalled one.
+ */
+final class ResponseBody {
+    private static final Logger LOG = LoggerFactory.getLogger(ResponseBody.class);
+
+    /** A piece of the body. */
+    sealed interface Part permits Bytes, FileRegion {
+    }
+
+    record Bytes(ByteBuffer buf) implements Part {
+    }
+
+    /**
+     * {@code count} bytes of {@code file} from {@code position}; {@code size} is the file's
+     * size when the headers were made (a file that changed since then fails the answer).
+     */
+    record FileRegion(Path file, long position, long count, long size) implements Part {
+    }
+
+    private final HttpServerExchange ex;
+    private final StreamSinkChannel channel;
+    private final Deque<Part> parts;
+    private final MinimumRate rate;
+    private Part part;
+    private FileChannel file;
+    private long position;
+    private long end;
+    /** The headers must go out before the current region (see {@link #next}). */
+    private boolean flushFirst;
+    private long moved;
+    private long movedAtCheck;
+    private XnioExecutor.Key check;
+    private boolean done;
+
+    private ResponseBody(HttpServerExchange ex, List<Part> parts) {
+        this.ex = ex;
+        this.channel = ex.getResponseChannel();
+        this.parts = new ArrayDeque<>(parts);
+        this.rate = MinimumRate.of(ex);
+    }
+
+    /**
+     * Sends {@code parts} as the body (its length already set), then ends the exchange.
+     * Called on the worker thread that handles the request; returns as soon as the client
+     * would have to read for the body to go on.
+     */
+    static void send(HttpServerExchange ex, List<Part> parts) {
+        new ResponseBody(ex, parts).run();
+    }
+
+    private void run() {
+        try {
+            while (true) {
+                if (part == null && !next()) {
+                    finish();
+                    return;
+                }
+                if (!(part instanceof Bytes b ? write(b.buf()) : transfer())) {
+                    waitForTheClient(this::run);
+                    return;
+                }
+                part = null;
+                closeFile();
+            }
+        } catch (IOException | RuntimeException e) {
+            fail(e);
+        }
+    }
+
+    private boolean next() throws IOException {
+        part = parts.poll();
+        if (part instanceof FileRegion r) {
+            file = FileChannel.open(r.file(), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+            if (file.size() != r.size()) {
+                throw new IOException(r.file() + " changed while being sent");
+            }
+            position = r.position();
+            end = r.position() + r.count();
+            // Until the headers are out, Undertow's response conduit copies a whole buffer
+            // from the file, whatever the count: bytes past a range would reach the client
+            // as the start of the next answer on the connection. Send the headers first.
+            flushFirst = end < r.size();
+        }
+        return part != null;
+    }
+
+    /** Writes what the socket takes; whether the whole buffer went. */
+    private boolean write(ByteBuffer buf) throws IOException {
+        while (buf.hasRemaining()) {
+            int n = channel.write(buf);
+            if (n == 0) {
+                return false;
+            }
+            moved += n;
+        }
+        return true;
+    }
+
+    /** Sends what the socket takes of the current file region; whether it all went. */
+    private boolean transfer() throws IOException {
+        if (flushFirst) {
+            if (!channel.flush()) {
+                return false;
+            }
+            flushFirst = false;
+        }
+        while (position < end) {
+            // some of Undertow's conduits (before the headers are flushed) copy from the
+            // channel's current position and ignore the position argument: set both
+            file.position(position);
+            long n = channel.transferFrom(file, position, end - position);
+            if (n == 0) {
+                if (position >= file.size()) {
+                    throw new IOException("file shrank while being sent");
+                }
+                return false;
+            }
+            position += n;
+            moved += n;
+        }
+        return true;
+    }
+
+    private void finish() throws IOException {
+        channel.shutdownWrites();
+        flushThenEnd();
+    }
+
+    private void flushThenEnd() {
+        try {
+            if (channel.flush()) {
+                end();
+            } else {
+                waitForTheClient(this::flushThenEnd);
+            }
+        } catch (IOException e) {
+            fail(e);
+        }
+    }
+
+    private void end() {
+        done = true;
+        cancelCheck();
+        ex.endExchange();
+    }
+
+    /** Goes on when the socket takes more, on the IO thread; the worker is free meanwhile. */
+    private void waitForTheClient(Runnable then) {
+        channel.getWriteSetter().set(c -> {
+            c.suspendWrites();
+            then.run();
+        });
+        if (check == null && !rate.off()) {
+            scheduleCheck();
+        }
+        channel.resumeWrites();
+    }
+
+    private void scheduleCheck() {
+        check = ex.getIoThread().executeAfter(this::checkRate, rate.periodSeconds(), TimeUnit.SECONDS);
+    }
+
+    /** Every period: at least the minimum rate moved since the last check, or the client is cut. */
+    private void checkRate() {
+        if (done) {
+            return;
+        }
+        long due = rate.bytesPerSecond() * rate.periodSeconds();
+        if (moved - movedAtCheck < due) {
+            LOG.warn("{} {} from {}: client stalled or too slow, connection closed (too slow reading the response: "
+                    + "{} bytes in {} s, below DLREPO_MIN_BODY_RATE={} bytes/s)", ex.getRequestMethod(),
+                    ex.getRequestURI(), ex.getSourceAddress().getAddress().getHostAddress(), moved - movedAtCheck,
+                    rate.periodSeconds(), rate.bytesPerSecond());
+            done = true;
+            closeFile();
+            IoUtils.safeClose(ex.getConnection());
+            return;
+        }
+        movedAtCheck = moved;
+        scheduleCheck();
+    }
+
+    private void cancelCheck() {
+        if (check != null) {
+            check.remove();
+        }
+    }
+
+    private void fail(Throwable e) {
+        if (!done) {
+            done = true;
+            cancelCheck();
+            LOG.debug("{} {}: answer cut: {}", ex.getRequestMethod(), ex.getRequestURI(), e.toString());
+        }
+        closeFile();
+        IoUtils.safeClose(ex.getConnection());
+    }
+
+    private void closeFile() {
+        IoUtils.safeClose(file);
+        file = null;
+    }
+}

@@ -16,25 +16,34 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.concurrent.TimeUnit;
 import org.xnio.IoUtils;
+import org.xnio.conduits.StreamSinkConduit;
 
 /**
  * Blocking mode for one exchange that never waits on a worker thread for a request body
  * nobody reads. Undertow's own blocking mode reads the rest of the body to its end when
  * the exchange ends, before the answer is even flushed: a client announcing a large body
  * and sending a byte every few seconds kept a worker thread, 401 or not. Here the answer
- * is finished first; what remains of the body is skipped only as far as it has already
- * arrived (a small body sent with its headers), and if more is due, the answer says
- * {@code Connection: close} and the connection is closed after it.
+ * is finished first, with {@code Connection: close} when the body has not all arrived.
+ * Then a small body (at most {@link #LINGER_BYTES} announced) is read to its end and
+ * thrown away on the IO thread, for {@link #LINGER_MS} at most, before the connection is
+ * closed: closing while a body is still arriving makes the kernel reset the connection,
+ * and a client that sends its whole body before it reads (Java's HTTP client does) would
+ * lose the answer. A larger body, or one of unknown length, is not read: the connection is
+ * closed a moment after the answer.
  */
 final class BlockingExchange implements BlockingHttpExchange {
     /** The most of an unread body skipped to keep a connection open (never waiting for it). */
     private static final int SKIP_LIMIT = 64 * 1024;
     private static final long CLOSE_DELAY_MS = 250;
+    /** The largest announced body read to its end after a refusal (see the class comment). */
+    private static final long LINGER_BYTES = 1 << 20;
+    private static final long LINGER_MS = 3000;
 
     private final HttpServerExchange ex;
     private UndertowInputStream input;
     private UndertowOutputStream output;
     private Sender sender;
+    private boolean lingering;
 
     private BlockingExchange(HttpServerExchange ex) {
         this.ex = ex;
@@ -43,12 +52,33 @@ final class BlockingExchange implements BlockingHttpExchange {
     /** Puts {@code ex} in blocking mode (on its worker thread). */
     static void start(HttpServerExchange ex) {
         BlockingExchange blocking = new BlockingExchange(ex);
-        ex.addResponseCommitListener(e -> {
-            if (!blocking.bodyFinished()) {
-                e.setPersistent(false);
+        ex.addResponseWrapper((factory, e) -> {
+            if (blocking.bodyFinished()) {
+                return factory.create();
             }
+            // the conduits made now write Connection: close and end the connection's
+            // output after the answer
+            e.setPersistent(false);
+            StreamSinkConduit conduit = factory.create();
+            if (blocking.mayLinger()) {
+                // persistent again, only so that Undertow leaves the request side open and
+                // reads the rest of the body on the IO thread; closed once it is read
+                blocking.lingering = true;
+                e.setPersistent(true);
+                e.addExchangeCompleteListener((done, next) -> {
+                    done.setPersistent(false);
+                    next.proceed();
+                });
+            }
+            return conduit;
         });
         ex.startBlocking(blocking);
+    }
+
+    private boolean mayLinger() {
+        long announced = ex.getRequestContentLength();
+        return announced >= 0 && announced <= LINGER_BYTES
+                && !(HttpContinue.requiresContinueResponse(ex) && !HttpContinue.isContinueResponseSent(ex));
     }
 
     @Override
@@ -96,7 +126,9 @@ final class BlockingExchange implements BlockingHttpExchange {
                 getOutputStream().close();
             }
         } finally {
-            if (bodyFinished()) {
+            if (lingering) {
+                closeAfterLinger();
+            } else if (bodyFinished()) {
                 if (input != null) {
                     input.close();
                 }
@@ -104,6 +136,20 @@ final class BlockingExchange implements BlockingHttpExchange {
                 ex.setPersistent(false);
                 closeSoon();
             }
+        }
+    }
+
+    /** Closes the connection if the client has not sent the rest of its body in time. */
+    private void closeAfterLinger() {
+        ServerConnection connection = ex.getConnection();
+        try {
+            ex.getIoThread().executeAfter(() -> {
+                if (!ex.isRequestComplete()) {
+                    IoUtils.safeClose(connection);
+                }
+            }, LINGER_MS, TimeUnit.MILLISECONDS);
+        } catch (RuntimeException e) {
+            IoUtils.safeClose(connection);
         }
     }
 

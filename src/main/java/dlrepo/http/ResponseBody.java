@@ -48,7 +48,7 @@ final class ResponseBody {
     private final Deque<Part> parts;
     private final MinimumRate rate;
     private Part part;
-    private FileChannel file;
+    private volatile FileChannel file;
     private long position;
     private long end;
     /** The headers must go out before the current region (see {@link #next}). */
@@ -71,7 +71,14 @@ final class ResponseBody {
      * would have to read for the body to go on.
      */
     static void send(HttpServerExchange ex, List<Part> parts) {
-        new ResponseBody(ex, parts).run();
+        ResponseBody body = new ResponseBody(ex, parts);
+        // a client that goes away while the body waits for it fires no write event, but
+        // Undertow ends the exchange of a connection that closes
+        ex.addExchangeCompleteListener((done, next) -> {
+            body.ended();
+            next.proceed();
+        });
+        body.run();
     }
 
     private void run() {
@@ -220,6 +227,14 @@ final class ResponseBody {
         }
         closeFile();
         IoUtils.safeClose(ex.getConnection());
+    }
+
+    private void ended() {
+        if (!done) {
+            done = true;
+            cancelCheck();
+        }
+        closeFile();
     }
 
     private void closeFile() {

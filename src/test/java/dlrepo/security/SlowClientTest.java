@@ -447,6 +447,49 @@ class SlowClientTest {
         }
     }
 
+    /**
+     * A download waiting for its client (not on a worker) keeps the file open; a client
+     * that goes away closes it at once, not at the next rate check, and is not logged as a
+     * slow client.
+     */
+    @Test
+    void aDownloadWhoseClientLeavesClosesItsFile() throws Exception {
+        try (TestAuth auth = new TestAuth().user("alice", "pw", "dev").acl("dev", "rw /**");
+                TestServer s = auth.start();
+                LogCapture log = new LogCapture()) {
+            Caller alice = s.as("alice", "pw");
+            byte[] data = new byte[16 << 20];
+            new Random(4).nextBytes(data);
+            assertStatus(201, alice.upload("/branches/b/t/j/f/left.bin", data));
+            String blob = "/f/left.bin";
+            List<Socket> readers = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                readers.add(download(s, "/branches/b/t/j/f/left.bin"));
+            }
+            assertTrue(Check.eventually(5000, () -> openFiles(blob) == 10), "10 downloads waiting: " + openFiles(blob));
+            for (Socket sock : readers) {
+                sock.close();
+            }
+            assertTrue(Check.eventually(5000, () -> openFiles(blob) == 0), "files left open: " + openFiles(blob));
+            assertEquals(0, log.lines(Level.WARN, "left.bin"), log.all());
+        }
+    }
+
+    /** How many descriptors of this process (the daemon runs in it) are open on a path ending so. */
+    private static long openFiles(String end) {
+        try (var fds = Files.list(java.nio.file.Path.of("/proc/self/fd"))) {
+            return fds.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).toString().endsWith(end);
+                } catch (IOException e) {
+                    return false;
+                }
+            }).count();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** The three settings: defaults, and a bad value is one line naming the variable. */
     @Test
     void settingsAreValidated() throws Exception {

@@ -36,7 +36,7 @@ final class BlockingExchange implements BlockingHttpExchange {
     private static final int SKIP_LIMIT = 64 * 1024;
     private static final long CLOSE_DELAY_MS = 250;
     /** The largest announced body read to its end after a refusal (see the class comment). */
-    private static final long LINGER_BYTES = 1 << 20;
+    private static final long LINGER_BYTES = 16 << 20;
     private static final long LINGER_MS = 3000;
 
     private final HttpServerExchange ex;

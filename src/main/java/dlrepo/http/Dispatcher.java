@@ -82,7 +82,7 @@ public final class Dispatcher implements HttpHandler {
             status = 507;
             message = "Insufficient storage: no space left on the server's disk";
             LOG.error("{} {}: disk full", ex.getRequestMethod(), ex.getRequestURI());
-        } else if (stalled(t)) {
+        } else if (stalled(t, ex)) {
             LOG.warn("{} {} from {}: client stalled or too slow, connection closed ({})", ex.getRequestMethod(),
                     ex.getRequestURI(), ex.getSourceAddress().getAddress().getHostAddress(), t.getMessage() == null
                             ? t.getClass().getSimpleName() : t.getMessage());
@@ -167,13 +167,14 @@ public final class Dispatcher implements HttpHandler {
 
     /**
      * A client cut for stalling (DLREPO_IO_TIMEOUT) or slowness (DLREPO_MIN_BODY_RATE): the
-     * timeouts close the connection under the handler, which then sees it closed.
+     * timeouts close the connection under the handler, which then sees it closed. A closed
+     * channel while the connection is still open is one of ours: a bug, not the client.
      */
-    private static boolean stalled(Throwable t) {
+    private static boolean stalled(Throwable t, HttpServerExchange ex) {
         for (Throwable c = t; c != null; c = c.getCause()) {
             if (c instanceof SlowClientException || c instanceof org.xnio.channels.ReadTimeoutException
                     || c instanceof org.xnio.channels.WriteTimeoutException
-                    || c instanceof java.nio.channels.ClosedChannelException) {
+                    || c instanceof java.nio.channels.ClosedChannelException && !ex.getConnection().isOpen()) {
                 return true;
             }
         }

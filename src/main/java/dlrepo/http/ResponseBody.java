@@ -54,6 +54,7 @@ final class ResponseBody {
     /** The headers must go out before the current region (see {@link #next}). */
     private boolean flushFirst;
     private long moved;
+    private long lastMove = System.nanoTime();
     private long movedAtCheck;
     private XnioExecutor.Key check;
     private boolean done;
@@ -125,6 +126,7 @@ final class ResponseBody {
                 return false;
             }
             moved += n;
+            lastMove = System.nanoTime();
         }
         return true;
     }
@@ -150,6 +152,7 @@ final class ResponseBody {
             }
             position += n;
             moved += n;
+            lastMove = System.nanoTime();
         }
         return true;
     }
@@ -229,12 +232,33 @@ final class ResponseBody {
         IoUtils.safeClose(ex.getConnection());
     }
 
+    /**
+     * The exchange ended: normally, or because the connection closed before the body went
+     * (the client left, or DLREPO_IO_TIMEOUT cut a client that stopped reading).
+     */
     private void ended() {
         if (!done) {
             done = true;
             cancelCheck();
+            long idle = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastMove);
+            Integer timeout = writeTimeout();
+            if (timeout != null && timeout > 0 && idle >= timeout - 100) {
+                LOG.warn("{} {} from {}: client stalled or too slow, connection closed (nothing read for {} s, "
+                        + "DLREPO_IO_TIMEOUT)", ex.getRequestMethod(), ex.getRequestURI(),
+                        ex.getSourceAddress().getAddress().getHostAddress(), idle / 1000);
+            } else {
+                LOG.debug("{} {}: client went away after {} bytes", ex.getRequestMethod(), ex.getRequestURI(), moved);
+            }
         }
         closeFile();
+    }
+
+    private Integer writeTimeout() {
+        try {
+            return ex.getConnection().getOption(org.xnio.Options.WRITE_TIMEOUT);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     private void closeFile() {

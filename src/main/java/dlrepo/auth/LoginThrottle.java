@@ -10,23 +10,22 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.HexFormat;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 
 /**
- * Failed logins per client: after {@code max} failures within {@code window} (counted from
- * the client's first attempt), the client is refused at once until the window ends.
- * Nothing waits: a refused request is answered without checking anything. The counts live
- * in a bounded cache, so that a flood of addresses costs a bounded amount of memory.
+ * Failed password checks per client: after {@code max} failures within {@code window}
+ * (counted from the client's first check), the client is refused at once until the window
+ * ends. Only failures count; checks under way are bounded so that they cannot fail past
+ * the limit either: a check starts only while the client's failures plus its checks under
+ * way stay below {@code max}, else it is refused for a moment. Nothing waits: a refused
+ * request is answered without checking anything. The counts live in a bounded cache, so
+ * that a flood of addresses costs a bounded amount of memory.
  */
 final class LoginThrottle {
     /** How many clients are tracked at most (the least recent ones are forgotten first). */
     static final int MAX_CLIENTS = 100_000;
     private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
     private static final Pattern IPV6 = Pattern.compile("\\[?[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*]?");
-
-    private record Window(long start, AtomicInteger failures) {
-    }
 
     private final int max;
     private final long windowNanos;
@@ -42,46 +41,92 @@ final class LoginThrottle {
     }
 
     /**
-     * Counts a login attempt of {@code client} before its credentials are checked, so that
-     * attempts made at once cannot exceed the limit either. Empty if it may go on (call
-     * {@link Attempt#succeeded} if it does, else it stays counted as a failure); else the
-     * seconds until the client may try again.
+     * A password check {@code client} is about to make: refused ({@link Check#retryAfter}
+     * seconds), or under way until {@link Check#end}.
      */
-    Attempt begin(String client) {
+    Check begin(String client) {
         if (max <= 0) {
-            return Attempt.FREE;
+            return Check.FREE;
         }
         long now = ticker.read();
-        // a window starts with the first attempt; an expired one is replaced
-        Window w = windows.get(client, k -> new Window(now, new AtomicInteger()));
-        long left = w.start() + windowNanos - now;
-        if (w.failures().incrementAndGet() > max && left > 0) {
-            w.failures().decrementAndGet();
-            return new Attempt(null, Math.max(1, (left + 999_999_999L) / 1_000_000_000L));
-        }
-        return new Attempt(w.failures(), 0);
+        Window w = window(client, now);
+        return switch (w.start(max)) {
+            case STARTED -> new Check(w, 0, false);
+            case BLOCKED -> new Check(null, Math.max(1, (w.end - now + 999_999_999L) / 1_000_000_000L), false);
+            // the checks under way end within moments
+            case BUSY -> new Check(null, 1, true);
+        };
     }
 
-    /** A login attempt: refused ({@code retryAfter} seconds > 0), or counted until it succeeds. */
-    static final class Attempt {
-        static final Attempt FREE = new Attempt(null, 0);
-        private final AtomicInteger counted;
-        private final long retryAfter;
+    /** The window of {@code client}: a window starts with the first check; an ended one is replaced. */
+    private Window window(String client, long now) {
+        Window w = windows.get(client, k -> new Window(now + windowNanos));
+        if (w.end <= now) {
+            // ended a moment before the cache let it expire
+            windows.asMap().remove(client, w);
+            w = windows.get(client, k -> new Window(now + windowNanos));
+        }
+        return w;
+    }
 
-        private Attempt(AtomicInteger counted, long retryAfter) {
-            this.counted = counted;
-            this.retryAfter = retryAfter;
+    private enum Start { STARTED, BLOCKED, BUSY }
+
+    /** One client's failures in a window, and its checks under way (which may fail too). */
+    private static final class Window {
+        final long end;
+        private int failures;
+        private int running;
+
+        Window(long end) {
+            this.end = end;
         }
 
-        /** Seconds to wait before trying again; 0 if the attempt may go on. */
+        synchronized Start start(int max) {
+            if (failures >= max) {
+                return Start.BLOCKED;
+            }
+            if (failures + running >= max) {
+                return Start.BUSY;
+            }
+            running++;
+            return Start.STARTED;
+        }
+
+        synchronized void end(boolean failed) {
+            running--;
+            if (failed) {
+                failures++;
+            }
+        }
+    }
+
+    /** A password check: refused ({@code retryAfter} seconds > 0), or under way until it ends. */
+    static final class Check {
+        static final Check FREE = new Check(null, 0, false);
+        private final Window window;
+        private final long retryAfter;
+        private final boolean busy;
+
+        private Check(Window window, long retryAfter, boolean busy) {
+            this.window = window;
+            this.retryAfter = retryAfter;
+            this.busy = busy;
+        }
+
+        /** Seconds to wait before trying again; 0 if the check may go on. */
         long retryAfter() {
             return retryAfter;
         }
 
-        /** A successful login is not a failure. */
-        void succeeded() {
-            if (counted != null) {
-                counted.decrementAndGet();
+        /** Refused because of the checks under way, not of failures. */
+        boolean busy() {
+            return busy;
+        }
+
+        /** Call once when the check is over; {@code failed} if it counts as a failure. */
+        void end(boolean failed) {
+            if (window != null) {
+                window.end(failed);
             }
         }
     }

@@ -12,10 +12,14 @@ import dlrepo.TestAuth;
 import dlrepo.TestServer;
 import dlrepo.auth.TestDirectory;
 import java.net.http.HttpResponse;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,6 +35,19 @@ class LoginThrottleTest {
         all[headers.length] = "Authorization";
         all[headers.length + 1] = Caller.basicHeader(login, password);
         return Caller.headers(s, all);
+    }
+
+    /** The statuses of GET / sent by all {@code callers} at once: how many of each. */
+    private static Map<Integer, Integer> atOnce(TestServer s, List<Caller> callers) throws Exception {
+        List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
+        for (Caller c : callers) {
+            all.add(s.client().sendAsync(c.request("/").GET().build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        Map<Integer, Integer> statuses = new TreeMap<>();
+        for (var f : all) {
+            statuses.merge(f.get().statusCode(), 1, Integer::sum);
+        }
+        return statuses;
     }
 
     private static long timed(Caller c) throws Exception {
@@ -120,17 +137,34 @@ class LoginThrottleTest {
             setup.user("alice", BCrypt.withDefaults().hashToString(8, "alice-pw".toCharArray()), "dev")
                     .acl("dev", "r /**");
             try (TestServer s = setup.start("DLREPO_AUTH_MAX_FAILURES", "3")) {
-                List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> all = new java.util.ArrayList<>();
+                List<Caller> guesses = new ArrayList<>();
                 for (int i = 0; i < 16; i++) {
-                    Caller c = basic(s, "alice", "guess" + i);
-                    all.add(s.client().sendAsync(c.request("/").GET().build(), HttpResponse.BodyHandlers.ofString()));
-                }
-                Map<Integer, Integer> statuses = new java.util.TreeMap<>();
-                for (var f : all) {
-                    statuses.merge(f.get().statusCode(), 1, Integer::sum);
+                    guesses.add(basic(s, "alice", "guess" + i));
                 }
                 // three passwords were checked, no more
-                assertEquals(Map.of(401, 3, 429, 13), statuses);
+                assertEquals(Map.of(401, 3, 429, 13), atOnce(s, guesses));
+            }
+        }
+    }
+
+    @Test
+    void rightPasswordsSentAtOnceAreNotRefused() throws Exception {
+        try (TestAuth setup = new TestAuth()) {
+            // slow enough a check that the requests overlap it
+            setup.user("ci", BCrypt.withDefaults().hashToString(10, "ci-pw".toCharArray()), "dev")
+                    .acl("dev", "r /**");
+            try (TestServer s = setup.start("DLREPO_AUTH_MAX_FAILURES", "3")) {
+                // a CI job's parallel requests with its right password
+                assertEquals(Map.of(200, 30), atOnce(s, Collections.nCopies(30, basic(s, "ci", "ci-pw"))));
+                // ... even when the client has a single failure left
+                String[] other = {"X-Forwarded-For", "203.0.113.5"};
+                assertStatus(401, basic(s, "ci", "typo1", other).get("/"));
+                assertStatus(401, basic(s, "ci", "typo2", other).get("/"));
+                assertEquals(Map.of(200, 30), atOnce(s, Collections.nCopies(30, basic(s, "ci", "ci-pw", other))));
+                // successes took nothing from the limit: one failure is left, then 429
+                assertStatus(401, basic(s, "ci", "typo3", other).get("/"));
+                assertStatus(429, basic(s, "ci", "typo4", other).get("/"));
+                assertStatus(200, basic(s, "ci", "ci-pw", other).get("/"));
             }
         }
     }

@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * Who is calling (proxy headers, HTTP Basic against LDAP or the auth file, or anonymous)
  * and what they may do (the ACL files). Successful logins are cached under a hash of the
  * client and the credentials, and the same credentials of a client sent in several
- * requests at once are checked once; failed checks are counted per client
+ * requests at once are checked once; failed checks are counted per client and login
  * ({@link LoginThrottle}).
  * {@link #reload()} (SIGHUP) re-reads the auth file and the ACLs and flushes the cache;
  * broken files on reload keep the previous ones.
@@ -171,7 +171,7 @@ public final class AuthService implements Access, AutoCloseable {
 
     /** Checks {@code login} and {@code password} of {@code client}, within its login throttle. */
     private Identity login(String client, String login, String password) {
-        LoginThrottle.Check attempt = throttle.begin(client);
+        LoginThrottle.Check attempt = throttle.begin(client, login);
         if (attempt.retryAfter() > 0) {
             throw new HttpError(429, attempt.busy() ? "Too many logins under way, try again in a moment"
                     : "Too many failed logins, try again later",

@@ -19,13 +19,18 @@ import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Who is calling (proxy headers, HTTP Basic against LDAP or the auth file, or anonymous)
  * and what they may do (the ACL files). Successful logins are cached under a hash of the
- * client and the credentials; failed ones are counted per client ({@link LoginThrottle}).
+ * client and the credentials, and the same credentials of a client sent in several
+ * requests at once are checked once; failed checks are counted per client and login
+ * ({@link LoginThrottle}).
  * {@link #reload()} (SIGHUP) re-reads the auth file and the ACLs and flushes the cache;
  * broken files on reload keep the previous ones.
  */
@@ -40,6 +45,13 @@ public final class AuthService implements Access, AutoCloseable {
     private final LdapDirectory ldap;
     private final Cache<String, Identity> cache;
     private final LoginThrottle throttle;
+    /**
+     * The credential checks under way, by cache key. Not {@code cache.get(key, loader)}:
+     * Caffeine runs a loader inside {@code ConcurrentHashMap.compute}, where a check (bcrypt,
+     * an LDAP bind up to its timeout) would hold up other keys of the same bin, and a failed
+     * check, which stores nothing, would be made again by each request that waited for it.
+     */
+    private final ConcurrentHashMap<String, CompletableFuture<Identity>> checking = new ConcurrentHashMap<>();
     private volatile Rules rules;
 
     private AuthService(Config.Auth config, LdapDirectory ldap, Rules rules) {
@@ -119,38 +131,79 @@ public final class AuthService implements Access, AutoCloseable {
         if (cached != null) {
             return cached;
         }
-        LoginThrottle.Attempt attempt = throttle.begin(client);
-        if (attempt.retryAfter() > 0) {
-            throw new HttpError(429, "Too many failed logins, try again later",
-                    Map.of("Retry-After", String.valueOf(attempt.retryAfter())));
+        CompletableFuture<Identity> mine = new CompletableFuture<>();
+        CompletableFuture<Identity> running = checking.putIfAbsent(key, mine);
+        if (running != null) {
+            // the same credentials from the same client are being checked: one check answers all
+            return outcome(running);
         }
-        String why = LoginName.problem(credentials[0]);
-        if (why != null) {
-            LOG.warn("login from {} refused (not a valid user name): {}", client, why);
-            throw unauthorized("Invalid credentials");
-        }
-        Set<String> groups;
         try {
-            groups = check(credentials[0], credentials[1]);
-        } catch (HttpError e) {
-            // the directory is down: nothing was tried
-            attempt.succeeded();
+            // checked by a request that ended between our cache look-up and putIfAbsent
+            Identity id = cache.getIfPresent(key);
+            if (id == null) {
+                id = login(client, credentials[0], credentials[1]);
+                if (config.cacheSize() > 0 && config.cacheTtl() > 0) {
+                    // Caffeine evicts asynchronously: a size of 0 would still serve an entry for a while
+                    cache.put(key, id);
+                }
+            }
+            mine.complete(id);
+            return id;
+        } catch (RuntimeException | Error e) {
+            mine.completeExceptionally(e);
+            throw e;
+        } finally {
+            checking.remove(key, mine);
+        }
+    }
+
+    /** What the check of the same credentials running in another request ends with. */
+    private static Identity outcome(CompletableFuture<Identity> running) {
+        try {
+            return running.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
             throw e;
         }
-        if (groups == null || groups.isEmpty()) {
-            if (groups != null) {
-                // the password was right: saying so to the caller would confirm a guess
-                LOG.warn("login {} refused: it has no group", credentials[0]);
+    }
+
+    /** Checks {@code login} and {@code password} of {@code client}, within its login throttle. */
+    private Identity login(String client, String login, String password) {
+        LoginThrottle.Check attempt = throttle.begin(client, login);
+        if (attempt.retryAfter() > 0) {
+            throw new HttpError(429, attempt.busy() ? "Too many logins under way, try again in a moment"
+                    : "Too many failed logins, try again later",
+                    Map.of("Retry-After", String.valueOf(attempt.retryAfter())));
+        }
+        boolean failed = true;
+        try {
+            String why = LoginName.problem(login);
+            if (why != null) {
+                LOG.warn("login from {} refused (not a valid user name): {}", client, why);
+                throw unauthorized("Invalid credentials");
             }
-            throw unauthorized("Invalid credentials");
+            Set<String> groups;
+            try {
+                groups = check(login, password);
+            } catch (HttpError e) {
+                // the directory is down: nothing was tried
+                failed = false;
+                throw e;
+            }
+            if (groups == null || groups.isEmpty()) {
+                if (groups != null) {
+                    // the password was right: saying so to the caller would confirm a guess
+                    LOG.warn("login {} refused: it has no group", login);
+                }
+                throw unauthorized("Invalid credentials");
+            }
+            failed = false;
+            return new Identity(login, groups);
+        } finally {
+            attempt.end(failed);
         }
-        attempt.succeeded();
-        Identity id = new Identity(credentials[0], groups);
-        if (config.cacheSize() > 0 && config.cacheTtl() > 0) {
-            // Caffeine evicts asynchronously: a size of 0 would still serve an entry for a while
-            cache.put(key, id);
-        }
-        return id;
     }
 
     /**

@@ -1,87 +1,129 @@
 package dlrepo.auth;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
+import dlrepo.fs.Names;
 import io.undertow.server.HttpServerExchange;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 
 /**
- * Failed logins per client: after {@code max} failures within {@code window} (counted from
- * the client's first attempt), the client is refused at once until the window ends.
- * Nothing waits: a refused request is answered without checking anything. The counts live
- * in a bounded cache, so that a flood of addresses costs a bounded amount of memory.
+ * Failed password checks per client and login: after {@code max} failures of one login
+ * from one client, or {@link #PER_CLIENT} times as many of all its logins, within
+ * {@code window} (counted from the first check), that client is refused at once for that
+ * login, or for all, until the window ends. Only failures count; so that checks made at
+ * once cannot fail past the limits either, a check starts only while the failures plus
+ * the checks under way stay below both, else it is refused for a moment. Nothing waits:
+ * a refused request is answered without checking anything.
  */
 final class LoginThrottle {
-    /** How many clients are tracked at most (the least recent ones are forgotten first). */
+    /** How many clients, and (client, login) pairs, are tracked at most. */
     static final int MAX_CLIENTS = 100_000;
+    /**
+     * A client's limit over all logins, in limits of one login: one user's typos behind a
+     * NAT or proxy leave the others their tries, while a guesser spreading guesses over
+     * logins still gets a bounded number.
+     */
+    static final int PER_CLIENT = 5;
     private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
     private static final Pattern IPV6 = Pattern.compile("\\[?[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*]?");
 
-    private record Window(long start, AtomicInteger failures) {
-    }
-
-    private final int max;
-    private final long windowNanos;
+    private final boolean off;
     private final Ticker ticker;
-    private final Cache<String, Window> windows;
+    private final FailureWindows clients;
+    private final FailureWindows logins;
 
     LoginThrottle(int max, long windowSeconds, Ticker ticker) {
-        this.max = max;
-        this.windowNanos = Duration.ofSeconds(windowSeconds).toNanos();
+        long windowNanos = Duration.ofSeconds(windowSeconds).toNanos();
+        this.off = max <= 0;
         this.ticker = ticker;
-        this.windows = Caffeine.newBuilder().maximumSize(MAX_CLIENTS).ticker(ticker)
-                .expireAfterWrite(Duration.ofNanos(windowNanos)).build();
+        this.clients = new FailureWindows(max * PER_CLIENT, windowNanos, MAX_CLIENTS, ticker);
+        this.logins = new FailureWindows(max, windowNanos, MAX_CLIENTS, ticker);
     }
 
     /**
-     * Counts a login attempt of {@code client} before its credentials are checked, so that
-     * attempts made at once cannot exceed the limit either. Empty if it may go on (call
-     * {@link Attempt#succeeded} if it does, else it stays counted as a failure); else the
-     * seconds until the client may try again.
+     * A password check of {@code login} that {@code client} is about to make: refused
+     * ({@link Check#retryAfter} seconds), or under way until {@link Check#end}.
      */
-    Attempt begin(String client) {
-        if (max <= 0) {
-            return Attempt.FREE;
+    Check begin(String client, String login) {
+        if (off) {
+            return Check.FREE;
         }
         long now = ticker.read();
-        // a window starts with the first attempt; an expired one is replaced
-        Window w = windows.get(client, k -> new Window(now, new AtomicInteger()));
-        long left = w.start() + windowNanos - now;
-        if (w.failures().incrementAndGet() > max && left > 0) {
-            w.failures().decrementAndGet();
-            return new Attempt(null, Math.max(1, (left + 999_999_999L) / 1_000_000_000L));
+        // the client's window first: a refused client adds no (client, login) entries
+        FailureWindows.Window all = clients.of(client, now);
+        FailureWindows.Start s = all.start();
+        if (s != FailureWindows.Start.STARTED) {
+            return Check.refused(s, all, now);
         }
-        return new Attempt(w.failures(), 0);
+        FailureWindows.Window one = logins.of(client + " " + loginKey(login), now);
+        s = one.start();
+        if (s != FailureWindows.Start.STARTED) {
+            all.end(false);
+            return Check.refused(s, one, now);
+        }
+        return new Check(all, one, 0, false);
     }
 
-    /** A login attempt: refused ({@code retryAfter} seconds > 0), or counted until it succeeds. */
-    static final class Attempt {
-        static final Attempt FREE = new Attempt(null, 0);
-        private final AtomicInteger counted;
-        private final long retryAfter;
+    /**
+     * A login as counted: logins differing in case are one user (and may be one entry of a
+     * directory); hashed, so that a long one costs no more memory than a short one.
+     */
+    private static String loginKey(String login) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256")
+                    .digest(Names.canonical(login).getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
 
-        private Attempt(AtomicInteger counted, long retryAfter) {
-            this.counted = counted;
+    /** A password check: refused ({@code retryAfter} seconds > 0), or under way until it ends. */
+    static final class Check {
+        static final Check FREE = new Check(null, null, 0, false);
+        private final FailureWindows.Window all;
+        private final FailureWindows.Window one;
+        private final long retryAfter;
+        private final boolean busy;
+
+        private Check(FailureWindows.Window all, FailureWindows.Window one, long retryAfter, boolean busy) {
+            this.all = all;
+            this.one = one;
             this.retryAfter = retryAfter;
+            this.busy = busy;
         }
 
-        /** Seconds to wait before trying again; 0 if the attempt may go on. */
+        private static Check refused(FailureWindows.Start why, FailureWindows.Window w, long now) {
+            if (why == FailureWindows.Start.BUSY) {
+                // the checks under way end within moments
+                return new Check(null, null, 1, true);
+            }
+            return new Check(null, null, Math.max(1, (w.endsAt - now + 999_999_999L) / 1_000_000_000L), false);
+        }
+
+        /** Seconds to wait before trying again; 0 if the check may go on. */
         long retryAfter() {
             return retryAfter;
         }
 
-        /** A successful login is not a failure. */
-        void succeeded() {
-            if (counted != null) {
-                counted.decrementAndGet();
+        /** Refused because of the checks under way, not of failures. */
+        boolean busy() {
+            return busy;
+        }
+
+        /** Call once when the check is over; {@code failed} if it counts as a failure. */
+        void end(boolean failed) {
+            if (all != null) {
+                all.end(failed);
+                one.end(failed);
             }
         }
     }

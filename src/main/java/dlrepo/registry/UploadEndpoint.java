@@ -96,8 +96,7 @@ final class UploadEndpoint {
             case "PUT" -> {
                 requireWritable(image);
                 Digest expected = ManifestEndpoint.digest(dlrepo.http.Responses.queryParam(ex, "digest"));
-                s.append(ex.getInputStream(), new byte[chunkSize], rangeStart(ex));
-                Digest actual = s.finish();
+                Digest actual = s.finish(ex.getInputStream(), new byte[chunkSize], rangeStart(ex));
                 if (!actual.equals(expected)) {
                     sessions.remove(s);
                     throw RegistryError.digestInvalid("Received data has digest " + actual + ", not " + expected);

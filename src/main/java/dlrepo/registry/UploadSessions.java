@@ -16,6 +16,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Blob uploads in progress ({@code POST} ... {@code PATCH}* ... {@code PUT}): each a file
@@ -26,7 +27,11 @@ import java.util.Optional;
 final class UploadSessions {
     static final Duration IDLE = Duration.ofHours(1);
 
-    /** One upload; its methods are called under its own lock. */
+    /**
+     * One upload. One request at a time appends to it: a second one is refused at once
+     * rather than queued behind a client that may be slow, and status requests read the
+     * size without waiting for the append in progress.
+     */
     static final class Session {
         final String uuid;
         final Path file;
@@ -34,9 +39,12 @@ final class UploadSessions {
         final String image;
         /** The bytes counted against the quota of a user's image while the upload lasts. */
         private final Optional<Quota.Stream> quota;
+        private final ReentrantLock appending = new ReentrantLock();
+        /** Under {@code appending}. */
         private final MessageDigest md = Digest.sha256();
-        private long size;
-        private boolean closed;
+        /** Written under {@code appending}, read without it. */
+        private volatile long size;
+        private volatile boolean closed;
 
         Session(String uuid, Path file, String image, Optional<Quota.Stream> quota) {
             this.uuid = uuid;
@@ -45,14 +53,51 @@ final class UploadSessions {
             this.quota = quota;
         }
 
-        synchronized long size() {
+        /** The bytes received and written so far. */
+        long size() {
             return size;
         }
 
         /** Appends the stream; {@code expectedStart} (from Content-Range) must be the current size. */
-        synchronized long append(InputStream in, byte[] buf, long expectedStart) throws IOException {
+        long append(InputStream in, byte[] buf, long expectedStart) throws IOException {
+            lockForAppend();
+            try {
+                return appendLocked(in, buf, expectedStart);
+            } finally {
+                appending.unlock();
+            }
+        }
+
+        /**
+         * Appends the last chunk, ends the upload (no more chunks) and returns the digest of
+         * what was received.
+         */
+        Digest finish(InputStream in, byte[] buf, long expectedStart) throws IOException {
+            lockForAppend();
+            try {
+                appendLocked(in, buf, expectedStart);
+                closed = true;
+                return Digest.of(md);
+            } finally {
+                appending.unlock();
+            }
+        }
+
+        /**
+         * Another request is appending: this chunk cannot continue data whose end is not
+         * known yet. The distribution specification's answer to a chunk out of order is 416,
+         * and a GET of the upload (answered at once) tells where to resume.
+         */
+        private void lockForAppend() {
+            if (!appending.tryLock()) {
+                throw RegistryError.of(416, "BLOB_UPLOAD_INVALID", "Upload " + uuid
+                        + " is receiving another chunk: GET the upload for the bytes received, then send what follows");
+            }
+        }
+
+        private long appendLocked(InputStream in, byte[] buf, long expectedStart) throws IOException {
             if (closed) {
-                throw new IllegalStateException("upload " + uuid + " is finished");
+                throw RegistryError.uploadUnknown(uuid);
             }
             if (expectedStart >= 0 && expectedStart != size) {
                 throw RegistryError.of(416, "BLOB_UPLOAD_INVALID",
@@ -93,12 +138,6 @@ final class UploadSessions {
          */
         void releaseQuota() {
             quota.ifPresent(Quota.Stream::close);
-        }
-
-        /** Ends the upload (no more chunks) and returns the digest of what was received. */
-        synchronized Digest finish() {
-            closed = true;
-            return Digest.of(md);
         }
     }
 

@@ -36,6 +36,7 @@ public record Config(
         long minBodyRate,
         long minBodyRatePeriod,
         long shutdownTimeout,
+        long registryIdleTimeout,
         Auth auth,
         Map<String, String> env) {
 
@@ -146,6 +147,7 @@ public record Config(
                 r.number("DLREPO_MIN_BODY_RATE", 1024, 0, 1L << 40),
                 r.number("DLREPO_MIN_BODY_RATE_PERIOD", 30, 0, 86400),
                 r.number("DLREPO_SHUTDOWN_TIMEOUT", 30, 0, 86400),
+                r.number("DLREPO_REGISTRY_IDLE_TIMEOUT", 3600, 1, 7 * 86400),
                 auth(r),
                 Map.copyOf(env));
     }

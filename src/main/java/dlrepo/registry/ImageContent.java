@@ -36,12 +36,13 @@ final class ImageContent {
     private final Storage storage;
     private final Access access;
     private final ReadableCopies copies;
-    private final PendingBlobs pending = new PendingBlobs();
+    private final PendingBlobs pending;
 
-    ImageContent(Storage storage, Access access, ReadableCopies copies) {
+    ImageContent(Storage storage, Access access, ReadableCopies copies, PendingBlobs pending) {
         this.storage = storage;
         this.access = access;
         this.copies = copies;
+        this.pending = pending;
     }
 
     /** Records that {@code d} was pushed to (or mounted into) {@code image}. */

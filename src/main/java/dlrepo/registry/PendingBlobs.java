@@ -17,8 +17,11 @@ final class PendingBlobs {
         BLOB, MANIFEST
     }
 
-    private final Cache<String, Boolean> pushed =
-            Caffeine.newBuilder().expireAfterWrite(UploadSessions.IDLE).maximumSize(100_000).build();
+    private final Cache<String, Boolean> pushed;
+
+    PendingBlobs(java.time.Duration idle) {
+        pushed = Caffeine.newBuilder().expireAfterWrite(idle).maximumSize(100_000).build();
+    }
 
     void add(ImageName image, Kind kind, Digest d) {
         pushed.put(key(image, kind, d), Boolean.TRUE);

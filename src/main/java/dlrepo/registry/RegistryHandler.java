@@ -39,13 +39,16 @@ public final class RegistryHandler implements HttpHandler {
     private final BlobEndpoint blobs;
     private final UploadEndpoint uploads;
 
-    public RegistryHandler(Storage storage, Access access, FileSender sender, int chunkSize, ReadableCopies copies) {
+    /** {@code idle}: how long an upload session, or a push waiting for its manifest, is kept unused. */
+    public RegistryHandler(Storage storage, Access access, FileSender sender, int chunkSize, ReadableCopies copies,
+            java.time.Duration idle) {
         this.storage = storage;
         this.access = access;
-        ImageContent content = new ImageContent(storage, access, copies);
+        ImageContent content = new ImageContent(storage, access, copies, new PendingBlobs(idle));
         this.manifests = new ManifestEndpoint(storage, access, content);
         this.blobs = new BlobEndpoint(storage, sender, content);
-        this.uploads = new UploadEndpoint(storage, access, content, new UploadSessions(storage.blobs()), chunkSize);
+        this.uploads = new UploadEndpoint(storage, access, content, new UploadSessions(storage.blobs(), idle),
+                chunkSize);
     }
 
     @Override

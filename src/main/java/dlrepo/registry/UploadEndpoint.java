@@ -104,7 +104,6 @@ final class UploadEndpoint {
                 try {
                     storage.blobs().store(s.file, actual);
                 } finally {
-                    s.releaseQuota();
                     sessions.remove(s);
                 }
                 holdUnlinked(image, actual, s.size());

@@ -22,10 +22,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * Blob uploads in progress ({@code POST} ... {@code PATCH}* ... {@code PUT}): each a file
  * in {@code .uploads} named after the session, its SHA-256 computed as the chunks arrive.
  * The orphan collector leaves a session's file alone while the session lives; a session
- * idle for an hour is dropped with its file.
+ * that receives nothing for the idle timeout (an hour by default) is dropped with its
+ * file. A session dropped (cancelled, expired) while a chunk streams in stops that chunk.
  */
 final class UploadSessions {
-    static final Duration IDLE = Duration.ofHours(1);
 
     /**
      * One upload. One request at a time appends to it: a second one is refused at once
@@ -39,6 +39,8 @@ final class UploadSessions {
         final String image;
         /** The bytes counted against the quota of a user's image while the upload lasts. */
         private final Optional<Quota.Stream> quota;
+        /** Tells the cache that the session is in use: called as bytes arrive. */
+        private final Runnable touch;
         private final ReentrantLock appending = new ReentrantLock();
         /** Under {@code appending}. */
         private final MessageDigest md = Digest.sha256();
@@ -46,11 +48,12 @@ final class UploadSessions {
         private volatile long size;
         private volatile boolean closed;
 
-        Session(String uuid, Path file, String image, Optional<Quota.Stream> quota) {
+        Session(String uuid, Path file, String image, Optional<Quota.Stream> quota, Runnable touch) {
             this.uuid = uuid;
             this.file = file;
             this.image = image;
             this.quota = quota;
+            this.touch = touch;
         }
 
         /** The bytes received and written so far. */
@@ -96,9 +99,7 @@ final class UploadSessions {
         }
 
         private long appendLocked(InputStream in, byte[] buf, long expectedStart) throws IOException {
-            if (closed) {
-                throw RegistryError.uploadUnknown(uuid);
-            }
+            requireOpen();
             if (expectedStart >= 0 && expectedStart != size) {
                 throw RegistryError.of(416, "BLOB_UPLOAD_INVALID",
                         "Chunk starts at " + expectedStart + " but " + size + " bytes were received");
@@ -111,12 +112,14 @@ final class UploadSessions {
                     int r;
                     while (n < buf.length && (r = in.read(buf, n, buf.length - n)) != -1) {
                         n += r;
+                        touch.run();
+                        requireOpen();
                     }
                     if (n == 0) {
                         break;
                     }
-                    if (quota.isPresent()) {
-                        quota.get().add(n);
+                    if (quota.isPresent() && !quota.get().add(n)) {
+                        requireOpen();
                     }
                     ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
                     while (bb.hasRemaining()) {
@@ -132,11 +135,20 @@ final class UploadSessions {
             return size;
         }
 
+        /** Cancelled or expired meanwhile: the chunk being received stops there. */
+        private void requireOpen() {
+            if (closed) {
+                throw RegistryError.uploadUnknown(uuid);
+            }
+        }
+
         /**
-         * Its bytes no longer count as streaming: stored, they are held as a pushed blob;
-         * dropped, they are gone. Done at once (the cache's removal listener runs later).
+         * No more chunks, and its bytes no longer count as streaming: stored, they are held
+         * as a pushed blob; dropped, they are gone. A chunk still arriving stops at its next
+         * read and counts nothing more ({@link Quota.Stream#add}).
          */
-        void releaseQuota() {
+        void close() {
+            closed = true;
             quota.ifPresent(Quota.Stream::close);
         }
     }
@@ -144,9 +156,9 @@ final class UploadSessions {
     private final BlobStore blobs;
     private final Cache<String, Session> sessions;
 
-    UploadSessions(BlobStore blobs) {
+    UploadSessions(BlobStore blobs, Duration idle) {
         this.blobs = blobs;
-        this.sessions = Caffeine.newBuilder().expireAfterAccess(IDLE)
+        this.sessions = Caffeine.newBuilder().expireAfterAccess(idle)
                 .removalListener((String uuid, Session s, RemovalCause cause) -> {
                     if (s != null) {
                         discard(s);
@@ -167,7 +179,7 @@ final class UploadSessions {
             blobs.releaseUploadName(name);
             throw e;
         }
-        Session s = new Session(name, file, image.name(), quota.map(Quota::stream));
+        Session s = new Session(name, file, image.name(), quota.map(Quota::stream), () -> sessions.getIfPresent(name));
         sessions.put(name, s);
         return s;
     }
@@ -181,13 +193,17 @@ final class UploadSessions {
         return s;
     }
 
-    /** Forgets the session; its file is deleted unless it was moved into the store. */
+    /**
+     * Forgets the session; its file is deleted unless it was moved into the store. Closed
+     * at once: the cache's removal listener runs later.
+     */
     void remove(Session s) {
+        s.close();
         sessions.invalidate(s.uuid);
     }
 
     private void discard(Session s) {
-        s.releaseQuota();
+        s.close();
         try {
             Files.deleteIfExists(s.file);
         } catch (IOException e) {

@@ -9,13 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dlrepo.Check;
 import dlrepo.TestServer;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -41,54 +36,6 @@ class UploadSessionTest {
     @AfterAll
     static void stop() throws IOException {
         s.close();
-    }
-
-    /** A PATCH of {@code body} whose bytes the test sends when it likes, over a raw socket. */
-    static final class SlowPatch implements AutoCloseable {
-        private final Socket socket;
-        private final OutputStream out;
-        private final byte[] body;
-        private int sent;
-
-        SlowPatch(TestServer s, String location, byte[] body) throws IOException {
-            this.body = body;
-            socket = new Socket("127.0.0.1", s.port());
-            socket.setSoTimeout(30_000);
-            out = socket.getOutputStream();
-            out.write(("PATCH " + location + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
-                    + "Content-Length: " + body.length + "\r\nConnection: close\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-        }
-
-        /** Sends the body up to byte {@code end}. */
-        void sendUpTo(int end) throws IOException {
-            out.write(body, sent, end - sent);
-            out.flush();
-            sent = end;
-        }
-
-        /** Sends the rest of the body (as far as the server takes it) and returns the whole answer. */
-        String finish() throws IOException {
-            try {
-                sendUpTo(body.length);
-            } catch (IOException e) {
-                // the server answered (and closed) before the end: its answer is still there
-            }
-            InputStream in = socket.getInputStream();
-            ByteArrayOutputStream answer = new ByteArrayOutputStream();
-            try {
-                in.transferTo(answer);
-            } catch (IOException e) {
-                // a reset after the answer
-            }
-            return answer.toString(StandardCharsets.ISO_8859_1);
-        }
-
-        @Override
-        public void close() throws IOException {
-            socket.close();
-        }
     }
 
     static String uploadUrl(String name) throws Exception {
@@ -143,5 +90,35 @@ class UploadSessionTest {
         assertStatus(201, Reg.send(s, "PUT", Reg.withParam(location, "digest=" + TestServer.digest(data)),
                 new byte[0]));
         assertArrayEquals(data, Reg.sendBytes(s, "GET", "/v2/" + name + "/blobs/" + TestServer.digest(data)).body());
+    }
+
+    /**
+     * A chunk that streams in for longer than the idle timeout keeps its session: the
+     * session is in use as long as bytes arrive. An untouched one is dropped.
+     */
+    @Test
+    void aLongChunkKeepsItsSessionAlive() throws Exception {
+        try (TestServer idle2s = TestServer.start(Map.of("DLREPO_CHUNK_SIZE", Integer.toString(CHUNK),
+                "DLREPO_REGISTRY_IDLE_TIMEOUT", "2"))) {
+            String name = "main/" + Check.unique("long");
+            HttpResponse<String> start = Reg.post(idle2s, "/v2/" + name + "/blobs/uploads/", new byte[0]);
+            String location = Reg.location(start);
+            HttpResponse<String> forgotten = Reg.post(idle2s, "/v2/" + name + "/blobs/uploads/", new byte[0]);
+            byte[] data = Reg.data(5 * CHUNK);
+            try (SlowPatch slow = new SlowPatch(idle2s, location, data)) {
+                // 5 s in all, no other request on the session meanwhile
+                for (int i = 1; i <= 20; i++) {
+                    Thread.sleep(250);
+                    slow.sendUpTo(data.length * i / 20);
+                }
+                String answer = slow.finish();
+                assertTrue(answer.startsWith("HTTP/1.1 202"), answer);
+            }
+            assertStatus(201, Reg.send(idle2s, "PUT",
+                    Reg.withParam(location, "digest=" + TestServer.digest(data)), new byte[0]));
+            assertArrayEquals(data,
+                    Reg.sendBytes(idle2s, "GET", "/v2/" + name + "/blobs/" + TestServer.digest(data)).body());
+            assertError(Reg.send(idle2s, "GET", Reg.location(forgotten), null), 404, "BLOB_UPLOAD_UNKNOWN");
+        }
     }
 }

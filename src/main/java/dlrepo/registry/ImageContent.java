@@ -6,6 +6,7 @@ import dlrepo.fs.Digest;
 import dlrepo.fs.Storage;
 import dlrepo.http.Access;
 import dlrepo.http.ReadableCopies;
+import dlrepo.http.RequestUser;
 import io.undertow.server.HttpServerExchange;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -45,9 +46,32 @@ final class ImageContent {
         this.pending = pending;
     }
 
-    /** Records that {@code d} was pushed to (or mounted into) {@code image}. */
-    void pushed(ImageName image, PendingBlobs.Kind kind, Digest d) {
-        pending.add(image, kind, d);
+    /**
+     * Records that the caller pushed {@code d} to (or mounted it into) {@code image};
+     * DENIED when the caller has too many pushes waiting for a manifest. Nothing to record
+     * when everyone may read everything.
+     */
+    void pushed(HttpServerExchange ex, ImageName image, PendingBlobs.Kind kind, Digest d) {
+        if (!copies.everythingReadable()) {
+            pending.add(RequestUser.of(ex), image, kind, d);
+        }
+    }
+
+    /**
+     * DENIED when the caller has so many pushes waiting for a manifest that she may push
+     * nothing new; blob {@code d} (null when not known yet) pushed to {@code image} again is
+     * not new.
+     */
+    void checkCanPush(HttpServerExchange ex, ImageName image, Digest d) {
+        if (!copies.everythingReadable()) {
+            pending.checkRoom(RequestUser.of(ex), image, d);
+        }
+    }
+
+    /** What keeps the caller's pushes to {@code image} while an upload of hers to it receives data. */
+    Runnable pushGoesOn(HttpServerExchange ex, ImageName image) {
+        String login = RequestUser.of(ex);
+        return copies.everythingReadable() ? () -> { } : () -> pending.touch(login, image);
     }
 
     /** {@code d} is now in a manifest of {@code image}, tagged: it is no longer a pending push. */

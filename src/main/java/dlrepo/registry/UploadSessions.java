@@ -166,8 +166,11 @@ final class UploadSessions {
                 }).build();
     }
 
-    /** A new upload for {@code image}, counted against {@code quota} (a user's image) as it streams. */
-    Session start(ImageName image, Optional<Quota> quota) throws IOException {
+    /**
+     * A new upload for {@code image}, counted against {@code quota} (a user's image) as it
+     * streams; {@code inUse} runs as data arrives.
+     */
+    Session start(ImageName image, Optional<Quota> quota, Runnable inUse) throws IOException {
         String name = blobs.reserveUploadName();
         Path file = blobs.uploadsDir().resolve(name);
         try {
@@ -179,7 +182,10 @@ final class UploadSessions {
             blobs.releaseUploadName(name);
             throw e;
         }
-        Session s = new Session(name, file, image.name(), quota.map(Quota::stream), () -> sessions.getIfPresent(name));
+        Session s = new Session(name, file, image.name(), quota.map(Quota::stream), () -> {
+            sessions.getIfPresent(name);
+            inUse.run();
+        });
         sessions.put(name, s);
         return s;
     }

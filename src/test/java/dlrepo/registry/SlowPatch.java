@@ -8,21 +8,27 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 
-/** A PATCH of {@code body} whose bytes the test sends when it likes, over a raw socket. */
+/**
+ * A PATCH of {@code body} whose bytes the test sends when it likes, over a raw socket,
+ * with extra {@code headers} (name, value, ...).
+ */
 final class SlowPatch implements AutoCloseable {
     private final Socket socket;
     private final OutputStream out;
     private final byte[] body;
     private int sent;
 
-    SlowPatch(TestServer s, String location, byte[] body) throws IOException {
+    SlowPatch(TestServer s, String location, byte[] body, String... headers) throws IOException {
         this.body = body;
         socket = new Socket("127.0.0.1", s.port());
         socket.setSoTimeout(30_000);
         out = socket.getOutputStream();
-        out.write(("PATCH " + location + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
-                + "Content-Length: " + body.length + "\r\nConnection: close\r\n\r\n")
-                .getBytes(StandardCharsets.US_ASCII));
+        StringBuilder head = new StringBuilder("PATCH " + location + " HTTP/1.1\r\nHost: x\r\n"
+                + "Content-Type: application/octet-stream\r\nContent-Length: " + body.length + "\r\n");
+        for (int i = 0; i + 1 < headers.length; i += 2) {
+            head.append(headers[i]).append(": ").append(headers[i + 1]).append("\r\n");
+        }
+        out.write((head + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
         out.flush();
     }
 

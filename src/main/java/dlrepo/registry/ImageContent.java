@@ -22,7 +22,9 @@ import java.util.Optional;
  * <ol>
  * <li>a manifest of that image references (config, layer, child manifest), in a tag whose
  * manifest the caller may read;</li>
- * <li>or was pushed to that same name and waits for its manifest ({@link PendingBlobs});</li>
+ * <li>or was pushed to that same name by the caller and waits for its manifest
+ * ({@link PendingBlobs}): until the manifest says which tag, and so which ACL, it belongs
+ * to, only its pusher reads it back;</li>
  * <li>or, without authentication (everyone may read everything), is anywhere in the store,
  * as the registry always answered.</li>
  * </ol>
@@ -83,7 +85,7 @@ final class ImageContent {
     Optional<Path> blob(HttpServerExchange ex, ImageName image, Digest d) throws IOException {
         Path blob = storage.blobs().path(d);
         // the cheap rules first: a push waits for its manifest, or everything is readable
-        if ((pending.contains(image, PendingBlobs.Kind.BLOB, d) || copies.everythingReadable())
+        if ((copies.everythingReadable() || pending.contains(RequestUser.of(ex), image, PendingBlobs.Kind.BLOB, d))
                 && Files.isRegularFile(blob)) {
             return Optional.of(blob);
         }
@@ -102,7 +104,8 @@ final class ImageContent {
             return p;
         }
         Path blob = storage.blobs().path(d);
-        boolean reachable = pending.contains(image, PendingBlobs.Kind.MANIFEST, d) || copies.everythingReadable();
+        boolean reachable = copies.everythingReadable()
+                || pending.contains(RequestUser.of(ex), image, PendingBlobs.Kind.MANIFEST, d);
         return reachable && looksLikeManifest(blob) ? Optional.of(blob) : Optional.empty();
     }
 

@@ -15,6 +15,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * (uploaded or mounted) and manifests pushed by digest (an index's children). The
  * distribution flow reads them back through that name before the manifest that links
  * them arrives; once it has, they are reached through its tag (whose ACL then applies).
+ * Until then only their pusher reaches them that way: a reader of the name may not read
+ * the tag they are meant for.
  * <p>
  * Kept by login, then by image name. What a login pushed to one name is kept while that
  * push goes on (a blob pushed or read back, a chunk received, a manifest using them), and
@@ -119,20 +121,18 @@ final class PendingBlobs {
         }
     }
 
-    /** Whether someone pushed {@code d} to {@code image}; a use that keeps it. */
-    boolean contains(ImageName image, Kind kind, Digest d) {
+    /** Whether {@code login} pushed {@code d} to {@code image}; a use that keeps it. */
+    boolean contains(String login, ImageName image, Kind kind, Digest d) {
         long now = System.nanoTime();
         boolean[] found = {false};
-        for (String login : byLogin.keySet()) {
-            byLogin.computeIfPresent(login, (k, pushes) -> {
-                Image img = live(pushes, image.name(), now);
-                if (img != null && img.items.contains(item(kind, d))) {
-                    img.lastUse = now;
-                    found[0] = true;
-                }
-                return pushes.count == 0 ? null : pushes;
-            });
-        }
+        byLogin.computeIfPresent(login, (k, pushes) -> {
+            Image img = live(pushes, image.name(), now);
+            if (img != null && img.items.contains(item(kind, d))) {
+                img.lastUse = now;
+                found[0] = true;
+            }
+            return pushes.count == 0 ? null : pushes;
+        });
         return found[0];
     }
 

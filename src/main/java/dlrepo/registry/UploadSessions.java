@@ -26,7 +26,6 @@ import java.util.concurrent.locks.ReentrantLock;
  * file. A session dropped (cancelled, expired) while a chunk streams in stops that chunk.
  */
 final class UploadSessions {
-
     /**
      * One upload. One request at a time appends to it: a second one is refused at once
      * rather than queued behind a client that may be slow, and status requests read the

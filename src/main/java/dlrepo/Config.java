@@ -36,6 +36,8 @@ public record Config(
         long minBodyRate,
         long minBodyRatePeriod,
         long shutdownTimeout,
+        long registryIdleTimeout,
+        int registryMaxPending,
         Auth auth,
         Map<String, String> env) {
 
@@ -146,6 +148,8 @@ public record Config(
                 r.number("DLREPO_MIN_BODY_RATE", 1024, 0, 1L << 40),
                 r.number("DLREPO_MIN_BODY_RATE_PERIOD", 30, 0, 86400),
                 r.number("DLREPO_SHUTDOWN_TIMEOUT", 30, 0, 86400),
+                r.number("DLREPO_REGISTRY_IDLE_TIMEOUT", 3600, 1, 7 * 86400),
+                (int) r.number("DLREPO_REGISTRY_MAX_PENDING", 10_000, 1, 10_000_000),
                 auth(r),
                 Map.copyOf(env));
     }

@@ -151,7 +151,8 @@ public final class Daemon implements AutoCloseable {
                 Map.of("cleanup", new CleanupHandler(scheduler),
                         "cli", new CliHandler(config.publicUrl(), CliHandler.defaultLocations(System.getenv("PATH"))),
                         "static", staticFiles,
-                        "v2", new RegistryHandler(storage, access, sender, config.chunkSize(), copies),
+                        "v2", new RegistryHandler(storage, access, sender, config.chunkSize(), copies,
+                                java.time.Duration.ofSeconds(config.registryIdleTimeout()), config.registryMaxPending()),
                         "favicon.ico", staticFiles)));
         HttpHandler routes = auth == null ? router : new AuthHandler(auth, router);
         graceful = Handlers.gracefulShutdown(new Dispatcher(new CrossSiteGuard(config.publicUrl(), routes),

@@ -216,36 +216,47 @@ public final class Quota {
     public final class Stream implements AutoCloseable {
         private long credit;
         private final Path credited;
+        /** Under the lock. */
         private long bytes;
+        private boolean closed;
 
         private Stream(long credit, Path credited) {
             this.credit = credit;
             this.credited = credited;
         }
 
-        /** Counts {@code n} more bytes; quota-exceeded (413) when they do not fit. */
-        public void add(long n) throws IOException {
+        /**
+         * Counts {@code n} more bytes; quota-exceeded (413) when they do not fit. False,
+         * counting nothing, once the stream is closed: an upload dropped by another request
+         * while it was still receiving (its bytes were released then) must count no more.
+         */
+        public boolean add(long n) throws IOException {
             long free = Math.min(credit, n);
             credit -= free;
             n -= free;
-            if (n == 0) {
-                return;
-            }
             lock.lock();
             try {
-                check(n);
-                streaming += n;
-                bytes += n;
-                updateBusy();
+                if (closed) {
+                    return false;
+                }
+                if (n > 0) {
+                    check(n);
+                    streaming += n;
+                    bytes += n;
+                    updateBusy();
+                }
+                return true;
             } finally {
                 lock.unlock();
             }
         }
 
+        /** Releases what the upload counted; it counts nothing more. */
         @Override
         public void close() {
             lock.lock();
             try {
+                closed = true;
                 streaming -= bytes;
                 bytes = 0;
                 if (credited != null) {

@@ -6,6 +6,7 @@ import dlrepo.fs.Digest;
 import dlrepo.fs.Storage;
 import dlrepo.http.Access;
 import dlrepo.http.ReadableCopies;
+import dlrepo.http.RequestUser;
 import io.undertow.server.HttpServerExchange;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,7 +22,9 @@ import java.util.Optional;
  * <ol>
  * <li>a manifest of that image references (config, layer, child manifest), in a tag whose
  * manifest the caller may read;</li>
- * <li>or was pushed to that same name and waits for its manifest ({@link PendingBlobs});</li>
+ * <li>or was pushed to that same name by the caller and waits for its manifest
+ * ({@link PendingBlobs}): until the manifest says which tag, and so which ACL, it belongs
+ * to, only its pusher reads it back;</li>
  * <li>or, without authentication (everyone may read everything), is anywhere in the store,
  * as the registry always answered.</li>
  * </ol>
@@ -36,17 +39,41 @@ final class ImageContent {
     private final Storage storage;
     private final Access access;
     private final ReadableCopies copies;
-    private final PendingBlobs pending = new PendingBlobs();
+    private final PendingBlobs pending;
 
-    ImageContent(Storage storage, Access access, ReadableCopies copies) {
+    ImageContent(Storage storage, Access access, ReadableCopies copies, PendingBlobs pending) {
         this.storage = storage;
         this.access = access;
         this.copies = copies;
+        this.pending = pending;
     }
 
-    /** Records that {@code d} was pushed to (or mounted into) {@code image}. */
-    void pushed(ImageName image, PendingBlobs.Kind kind, Digest d) {
-        pending.add(image, kind, d);
+    /**
+     * Records that the caller pushed {@code d} to (or mounted it into) {@code image};
+     * DENIED when the caller has too many pushes waiting for a manifest. Nothing to record
+     * when everyone may read everything.
+     */
+    void pushed(HttpServerExchange ex, ImageName image, PendingBlobs.Kind kind, Digest d) {
+        if (!copies.everythingReadable()) {
+            pending.add(RequestUser.of(ex), image, kind, d);
+        }
+    }
+
+    /**
+     * DENIED when the caller has so many pushes waiting for a manifest that she may push
+     * nothing new; blob {@code d} (null when not known yet) pushed to {@code image} again is
+     * not new.
+     */
+    void checkCanPush(HttpServerExchange ex, ImageName image, Digest d) {
+        if (!copies.everythingReadable()) {
+            pending.checkRoom(RequestUser.of(ex), image, d);
+        }
+    }
+
+    /** What keeps the caller's pushes to {@code image} while an upload of hers to it receives data. */
+    Runnable pushGoesOn(HttpServerExchange ex, ImageName image) {
+        String login = RequestUser.of(ex);
+        return copies.everythingReadable() ? () -> { } : () -> pending.touch(login, image);
     }
 
     /** {@code d} is now in a manifest of {@code image}, tagged: it is no longer a pending push. */
@@ -58,7 +85,7 @@ final class ImageContent {
     Optional<Path> blob(HttpServerExchange ex, ImageName image, Digest d) throws IOException {
         Path blob = storage.blobs().path(d);
         // the cheap rules first: a push waits for its manifest, or everything is readable
-        if ((pending.contains(image, PendingBlobs.Kind.BLOB, d) || copies.everythingReadable())
+        if ((copies.everythingReadable() || pending.contains(RequestUser.of(ex), image, PendingBlobs.Kind.BLOB, d))
                 && Files.isRegularFile(blob)) {
             return Optional.of(blob);
         }
@@ -77,7 +104,8 @@ final class ImageContent {
             return p;
         }
         Path blob = storage.blobs().path(d);
-        boolean reachable = pending.contains(image, PendingBlobs.Kind.MANIFEST, d) || copies.everythingReadable();
+        boolean reachable = copies.everythingReadable()
+                || pending.contains(RequestUser.of(ex), image, PendingBlobs.Kind.MANIFEST, d);
         return reachable && looksLikeManifest(blob) ? Optional.of(blob) : Optional.empty();
     }
 

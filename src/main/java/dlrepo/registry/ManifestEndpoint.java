@@ -121,12 +121,12 @@ final class ManifestEndpoint {
             if (image.repo().quota().isPresent()) {
                 image.repo().quota().get().checkCanHold();
             }
+            content.pushed(ex, image, PendingBlobs.Kind.MANIFEST, m.digest());
             storeBytes(m);
             if (image.repo().quota().isPresent()) {
                 // counted until the index that uses it is pushed, like a pushed blob
                 image.repo().quota().get().holdUnlinked(blobs.path(m.digest()), m.bytes().length);
             }
-            content.pushed(image, PendingBlobs.Kind.MANIFEST, m.digest());
         } else {
             String tag;
             try {
@@ -234,6 +234,11 @@ final class ManifestEndpoint {
             }
         }
         return out.toByteArray();
+    }
+
+    /** {@code text} parsed, or {@code absent} when it is null. */
+    static Digest digest(String text, Digest absent) {
+        return text == null ? absent : digest(text);
     }
 
     static Digest digest(String text) {

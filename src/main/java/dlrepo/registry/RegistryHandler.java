@@ -39,13 +39,19 @@ public final class RegistryHandler implements HttpHandler {
     private final BlobEndpoint blobs;
     private final UploadEndpoint uploads;
 
-    public RegistryHandler(Storage storage, Access access, FileSender sender, int chunkSize, ReadableCopies copies) {
+    /**
+     * {@code idle}: how long an upload session, or a push waiting for its manifest, is kept
+     * unused; {@code maxPending}: how many pushes waiting for a manifest one login may have.
+     */
+    public RegistryHandler(Storage storage, Access access, FileSender sender, int chunkSize, ReadableCopies copies,
+            java.time.Duration idle, int maxPending) {
         this.storage = storage;
         this.access = access;
-        ImageContent content = new ImageContent(storage, access, copies);
+        ImageContent content = new ImageContent(storage, access, copies, new PendingBlobs(idle, maxPending));
         this.manifests = new ManifestEndpoint(storage, access, content);
         this.blobs = new BlobEndpoint(storage, sender, content);
-        this.uploads = new UploadEndpoint(storage, access, content, new UploadSessions(storage.blobs()), chunkSize);
+        this.uploads = new UploadEndpoint(storage, access, content, new UploadSessions(storage.blobs(), idle),
+                chunkSize);
     }
 
     @Override

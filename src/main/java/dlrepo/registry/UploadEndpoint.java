@@ -44,16 +44,17 @@ final class UploadEndpoint {
         }
         requireWritable(image);
         String mount = dlrepo.http.Responses.queryParam(ex, "mount");
+        String digest = dlrepo.http.Responses.queryParam(ex, "digest");
+        content.checkCanPush(ex, image, ManifestEndpoint.digest(mount != null ? mount : digest, null));
         if (mount != null) {
             Digest d = ManifestEndpoint.digest(mount);
             if (mountable(ex, d, dlrepo.http.Responses.queryParam(ex, "from"))
                     && storage.blobs().probe(d).isPresent()) {
-                content.pushed(image, PendingBlobs.Kind.BLOB, d);
+                content.pushed(ex, image, PendingBlobs.Kind.BLOB, d);
                 created(ex, image, d);
                 return;
             }
         }
-        String digest = dlrepo.http.Responses.queryParam(ex, "digest");
         if (digest != null) {
             Digest expected = ManifestEndpoint.digest(digest);
             if (image.repo().quota().isPresent()) {
@@ -66,17 +67,17 @@ final class UploadEndpoint {
                 if (!actual.equals(expected)) {
                     throw RegistryError.digestInvalid("Received data has digest " + actual + ", not " + expected);
                 }
+                content.pushed(ex, image, PendingBlobs.Kind.BLOB, actual);
                 storage.blobs().store(u.path(), actual);
                 holdUnlinked(image, actual, u.size());
             }
-            content.pushed(image, PendingBlobs.Kind.BLOB, expected);
             created(ex, image, expected);
             return;
         }
         if (image.repo().quota().isPresent()) {
             image.repo().quota().get().checkCanHold();
         }
-        UploadSessions.Session s = sessions.start(image, image.repo().quota());
+        UploadSessions.Session s = sessions.start(image, image.repo().quota(), content.pushGoesOn(ex, image));
         if (ex.getRequestContentLength() > 0 || ex.getRequestHeaders().contains(Headers.TRANSFER_ENCODING)) {
             s.append(ex.getInputStream(), new byte[chunkSize], -1);
         }
@@ -96,20 +97,17 @@ final class UploadEndpoint {
             case "PUT" -> {
                 requireWritable(image);
                 Digest expected = ManifestEndpoint.digest(dlrepo.http.Responses.queryParam(ex, "digest"));
-                s.append(ex.getInputStream(), new byte[chunkSize], rangeStart(ex));
-                Digest actual = s.finish();
-                if (!actual.equals(expected)) {
-                    sessions.remove(s);
-                    throw RegistryError.digestInvalid("Received data has digest " + actual + ", not " + expected);
-                }
+                Digest actual = s.finish(ex.getInputStream(), new byte[chunkSize], rangeStart(ex));
                 try {
+                    if (!actual.equals(expected)) {
+                        throw RegistryError.digestInvalid("Received data has digest " + actual + ", not " + expected);
+                    }
+                    content.pushed(ex, image, PendingBlobs.Kind.BLOB, actual);
                     storage.blobs().store(s.file, actual);
                 } finally {
-                    s.releaseQuota();
                     sessions.remove(s);
                 }
                 holdUnlinked(image, actual, s.size());
-                content.pushed(image, PendingBlobs.Kind.BLOB, actual);
                 created(ex, image, actual);
             }
             case "DELETE" -> {

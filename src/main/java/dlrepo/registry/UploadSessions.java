@@ -16,17 +16,21 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Blob uploads in progress ({@code POST} ... {@code PATCH}* ... {@code PUT}): each a file
  * in {@code .uploads} named after the session, its SHA-256 computed as the chunks arrive.
  * The orphan collector leaves a session's file alone while the session lives; a session
- * idle for an hour is dropped with its file.
+ * that receives nothing for the idle timeout (an hour by default) is dropped with its
+ * file. A session dropped (cancelled, expired) while a chunk streams in stops that chunk.
  */
 final class UploadSessions {
-    static final Duration IDLE = Duration.ofHours(1);
-
-    /** One upload; its methods are called under its own lock. */
+    /**
+     * One upload. One request at a time appends to it: a second one is refused at once
+     * rather than queued behind a client that may be slow, and status requests read the
+     * size without waiting for the append in progress.
+     */
     static final class Session {
         final String uuid;
         final Path file;
@@ -34,26 +38,67 @@ final class UploadSessions {
         final String image;
         /** The bytes counted against the quota of a user's image while the upload lasts. */
         private final Optional<Quota.Stream> quota;
+        /** Tells the cache that the session is in use: called as bytes arrive. */
+        private final Runnable touch;
+        private final ReentrantLock appending = new ReentrantLock();
+        /** Under {@code appending}. */
         private final MessageDigest md = Digest.sha256();
-        private long size;
-        private boolean closed;
+        /** Written under {@code appending}, read without it. */
+        private volatile long size;
+        private volatile boolean closed;
 
-        Session(String uuid, Path file, String image, Optional<Quota.Stream> quota) {
+        Session(String uuid, Path file, String image, Optional<Quota.Stream> quota, Runnable touch) {
             this.uuid = uuid;
             this.file = file;
             this.image = image;
             this.quota = quota;
+            this.touch = touch;
         }
 
-        synchronized long size() {
+        /** The bytes received and written so far. */
+        long size() {
             return size;
         }
 
         /** Appends the stream; {@code expectedStart} (from Content-Range) must be the current size. */
-        synchronized long append(InputStream in, byte[] buf, long expectedStart) throws IOException {
-            if (closed) {
-                throw new IllegalStateException("upload " + uuid + " is finished");
+        long append(InputStream in, byte[] buf, long expectedStart) throws IOException {
+            lockForAppend();
+            try {
+                return appendLocked(in, buf, expectedStart);
+            } finally {
+                appending.unlock();
             }
+        }
+
+        /**
+         * Appends the last chunk, ends the upload (no more chunks) and returns the digest of
+         * what was received.
+         */
+        Digest finish(InputStream in, byte[] buf, long expectedStart) throws IOException {
+            lockForAppend();
+            try {
+                appendLocked(in, buf, expectedStart);
+                closed = true;
+                return Digest.of(md);
+            } finally {
+                appending.unlock();
+            }
+        }
+
+        /**
+         * Another request is appending: this chunk cannot continue data whose end is not
+         * known yet. The distribution specification's answer to a chunk out of order is 416,
+         * and a GET of the upload (answered at once) tells where to resume.
+         */
+        private void lockForAppend() {
+            if (!appending.tryLock()) {
+                throw RegistryError.of(416, "BLOB_UPLOAD_INVALID", "Upload " + uuid
+                        + " is receiving another chunk: GET the upload for the bytes received, then send what follows");
+            }
+        }
+
+        private long appendLocked(InputStream in, byte[] buf, long expectedStart) throws IOException {
+            requireOpen();
             if (expectedStart >= 0 && expectedStart != size) {
                 throw RegistryError.of(416, "BLOB_UPLOAD_INVALID",
                         "Chunk starts at " + expectedStart + " but " + size + " bytes were received");
@@ -66,12 +111,14 @@ final class UploadSessions {
                     int r;
                     while (n < buf.length && (r = in.read(buf, n, buf.length - n)) != -1) {
                         n += r;
+                        touch.run();
+                        requireOpen();
                     }
                     if (n == 0) {
                         break;
                     }
-                    if (quota.isPresent()) {
-                        quota.get().add(n);
+                    if (quota.isPresent() && !quota.get().add(n)) {
+                        requireOpen();
                     }
                     ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
                     while (bb.hasRemaining()) {
@@ -87,27 +134,30 @@ final class UploadSessions {
             return size;
         }
 
-        /**
-         * Its bytes no longer count as streaming: stored, they are held as a pushed blob;
-         * dropped, they are gone. Done at once (the cache's removal listener runs later).
-         */
-        void releaseQuota() {
-            quota.ifPresent(Quota.Stream::close);
+        /** Cancelled or expired meanwhile: the chunk being received stops there. */
+        private void requireOpen() {
+            if (closed) {
+                throw RegistryError.uploadUnknown(uuid);
+            }
         }
 
-        /** Ends the upload (no more chunks) and returns the digest of what was received. */
-        synchronized Digest finish() {
+        /**
+         * No more chunks, and its bytes no longer count as streaming: stored, they are held
+         * as a pushed blob; dropped, they are gone. A chunk still arriving stops at its next
+         * read and counts nothing more ({@link Quota.Stream#add}).
+         */
+        void close() {
             closed = true;
-            return Digest.of(md);
+            quota.ifPresent(Quota.Stream::close);
         }
     }
 
     private final BlobStore blobs;
     private final Cache<String, Session> sessions;
 
-    UploadSessions(BlobStore blobs) {
+    UploadSessions(BlobStore blobs, Duration idle) {
         this.blobs = blobs;
-        this.sessions = Caffeine.newBuilder().expireAfterAccess(IDLE)
+        this.sessions = Caffeine.newBuilder().expireAfterAccess(idle)
                 .removalListener((String uuid, Session s, RemovalCause cause) -> {
                     if (s != null) {
                         discard(s);
@@ -115,8 +165,11 @@ final class UploadSessions {
                 }).build();
     }
 
-    /** A new upload for {@code image}, counted against {@code quota} (a user's image) as it streams. */
-    Session start(ImageName image, Optional<Quota> quota) throws IOException {
+    /**
+     * A new upload for {@code image}, counted against {@code quota} (a user's image) as it
+     * streams; {@code inUse} runs as data arrives.
+     */
+    Session start(ImageName image, Optional<Quota> quota, Runnable inUse) throws IOException {
         String name = blobs.reserveUploadName();
         Path file = blobs.uploadsDir().resolve(name);
         try {
@@ -128,7 +181,10 @@ final class UploadSessions {
             blobs.releaseUploadName(name);
             throw e;
         }
-        Session s = new Session(name, file, image.name(), quota.map(Quota::stream));
+        Session s = new Session(name, file, image.name(), quota.map(Quota::stream), () -> {
+            sessions.getIfPresent(name);
+            inUse.run();
+        });
         sessions.put(name, s);
         return s;
     }
@@ -142,13 +198,17 @@ final class UploadSessions {
         return s;
     }
 
-    /** Forgets the session; its file is deleted unless it was moved into the store. */
+    /**
+     * Forgets the session; its file is deleted unless it was moved into the store. Closed
+     * at once: the cache's removal listener runs later.
+     */
     void remove(Session s) {
+        s.close();
         sessions.invalidate(s.uuid);
     }
 
     private void discard(Session s) {
-        s.releaseQuota();
+        s.close();
         try {
             Files.deleteIfExists(s.file);
         } catch (IOException e) {

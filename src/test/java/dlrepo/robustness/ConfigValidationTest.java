@@ -68,6 +68,8 @@ class ConfigValidationTest {
         assertTrue(c.postProcessFilter().isEmpty());
         assertTrue(c.internalFormatFilter().isEmpty());
         assertTrue(c.shutdownTimeout() > 0);
+        assertEquals(3600, c.registryIdleTimeout());
+        assertEquals(10_000, c.registryMaxPending());
         assertEquals(tmp.resolve("root"), c.rootDir());
     }
 
@@ -76,7 +78,8 @@ class ConfigValidationTest {
         for (String var : List.of("DLREPO_LISTEN_PORT", "DLREPO_CHUNK_SIZE", "DLREPO_ORPHAN_BLOB_LIFETIME",
                 "DLREPO_TAG_CLEANUP_PERIOD", "DLREPO_USER_QUOTA", "DLREPO_POST_PROCESS_TIMEOUT",
                 "DLREPO_WORKER_THREADS", "DLREPO_IO_THREADS", "DLREPO_SHUTDOWN_TIMEOUT",
-                "DLREPO_AUTH_CACHE_SIZE", "DLREPO_AUTH_CACHE_TTL")) {
+                "DLREPO_AUTH_CACHE_SIZE", "DLREPO_AUTH_CACHE_TTL", "DLREPO_REGISTRY_IDLE_TIMEOUT",
+                "DLREPO_REGISTRY_MAX_PENDING")) {
             refused(var, "abc");
             refused(var, "-1");
             refused(var, "1.5");
@@ -87,11 +90,14 @@ class ConfigValidationTest {
         refused("DLREPO_CHUNK_SIZE", "0");
         refused("DLREPO_WORKER_THREADS", "0");
         refused("DLREPO_IO_THREADS", "0");
+        refused("DLREPO_REGISTRY_IDLE_TIMEOUT", "0");
+        refused("DLREPO_REGISTRY_MAX_PENDING", "0");
         assertEquals(8080, parse("DLREPO_LISTEN_PORT", "8080").listenPort());
         assertEquals(0, parse("DLREPO_LISTEN_PORT", "0").listenPort());
         assertEquals(65536, parse("DLREPO_CHUNK_SIZE", "65536").chunkSize());
         assertEquals(0, parse("DLREPO_TAG_CLEANUP_PERIOD", "0").tagCleanupPeriod());
         assertEquals(5, parse("DLREPO_SHUTDOWN_TIMEOUT", "5").shutdownTimeout());
+        assertEquals(7200, parse("DLREPO_REGISTRY_IDLE_TIMEOUT", "7200").registryIdleTimeout());
         assertEquals(1L << 40, parse("DLREPO_USER_QUOTA", Long.toString(1L << 40)).userQuota());
         // surrounding blanks are tolerated, an empty value means "unset"
         assertEquals(8080, parse("DLREPO_LISTEN_PORT", " 8080 ").listenPort());

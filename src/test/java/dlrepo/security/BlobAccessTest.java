@@ -247,6 +247,42 @@ class BlobAccessTest {
         assertArrayEquals(shared.config(), bob.getBytes("/v2/u/bob/other/app/blobs/" + config).body());
     }
 
+    /**
+     * Blobs and manifests pushed to a name and waiting for their manifest are read back by
+     * their pusher only: until that manifest says which tag (and so which ACL) they belong
+     * to, another reader of the name could be reading a tag she may not pull. Before, any
+     * reader of the name read them.
+     */
+    @Test
+    void pendingPushesAreReadBackByTheirPusherOnly() throws Exception {
+        byte[] config = ("{\"architecture\": \"amd64\", \"os\": \"linux\", \"n\": \"" + Check.unique("c") + "\"}")
+                .getBytes(StandardCharsets.UTF_8);
+        byte[] layer = random(3000);
+        pushBlob(admin, "main/app", config);
+        pushBlob(admin, "main/app", layer);
+        String ld = TestServer.digest(layer);
+        byte[] child = manifest(TestServer.digest(config), config.length, List.of(ld), List.of((long) layer.length));
+        assertStatus(201, putManifest(admin, "main/app", TestServer.digest(child), child, OCI_MANIFEST));
+        // the pusher reads them back, as the distribution flow does
+        assertArrayEquals(layer, admin.getBytes("/v2/main/app/blobs/" + ld).body());
+        assertStatus(200, admin.get("/v2/main/app/manifests/" + TestServer.digest(child)));
+        // other readers of the name do not, nor mount them from it
+        for (Caller other : List.of(bob, carol)) {
+            HttpResponse<String> r = other.get("/v2/main/app/blobs/" + ld);
+            assertRegistryError(r, 404, "BLOB_UNKNOWN");
+            assertRegistryError(other.head("/v2/main/app/blobs/" + ld), 404, "BLOB_UNKNOWN");
+            assertRegistryError(other.get("/v2/main/app/blobs/" + TestServer.digest(config)), 404, "BLOB_UNKNOWN");
+            assertRegistryError(other.get("/v2/main/app/manifests/" + TestServer.digest(child)), 404,
+                    "MANIFEST_UNKNOWN");
+        }
+        assertStatus(202, post(bob, "/v2/u/bob/main/app/blobs/uploads/?mount=" + ld + "&from=main/app", null));
+        assertRegistryError(bob.get("/v2/u/bob/main/app/blobs/" + ld), 404, "BLOB_UNKNOWN");
+        // the manifest arrives in v1, which carol may not pull: then bob reads them, carol still not
+        assertStatus(201, putManifest(admin, "main/app", "v1", child, OCI_MANIFEST));
+        assertArrayEquals(layer, bob.getBytes("/v2/main/app/blobs/" + ld).body());
+        assertRegistryError(carol.get("/v2/main/app/blobs/" + ld), 404, "BLOB_UNKNOWN");
+    }
+
     /** A tag the caller may not pull does not serve its blobs through the image's other tags' name either. */
     @Test
     void blobsOfADeniedTagAreNotServed() throws Exception {

@@ -35,7 +35,8 @@ class IoTimeoutTest {
                 long seconds = (System.nanoTime() - t0) / 1_000_000_000L;
                 assertEquals(200, r.statusCode());
                 assertTrue(seconds < 15, "served once the stalled uploads timed out");
-                long deadline = System.currentTimeMillis() + 10_000;
+                // the third upload only gets a worker once the first two are cut (2 workers)
+                long deadline = System.currentTimeMillis() + 20_000;
                 while (System.currentTimeMillis() < deadline) {
                     try (var files = Files.list(s.root().resolve(".uploads"))) {
                         if (files.findAny().isEmpty()) {
@@ -45,7 +46,9 @@ class IoTimeoutTest {
                     Thread.sleep(100);
                 }
                 try (var files = Files.list(s.root().resolve(".uploads"))) {
-                    assertEquals(0, files.count(), "the cut uploads left nothing behind");
+                    List<String> left = files.map(p -> p.getFileName().toString()).toList();
+                    assertEquals(List.of(), left, "the cut uploads left nothing behind; the workers:\n"
+                            + workerStacks());
                 }
                 assertTrue(Files.notExists(s.root().resolve("branches/b")));
             } finally {
@@ -54,5 +57,18 @@ class IoTimeoutTest {
                 }
             }
         }
+    }
+
+    private static String workerStacks() {
+        StringBuilder out = new StringBuilder();
+        Thread.getAllStackTraces().forEach((t, stack) -> {
+            if (t.getName().startsWith("XNIO")) {
+                out.append(t.getName()).append(" ").append(t.getState()).append('\n');
+                for (StackTraceElement e : stack) {
+                    out.append("    at ").append(e).append('\n');
+                }
+            }
+        });
+        return out.toString();
     }
 }

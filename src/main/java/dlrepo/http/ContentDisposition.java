@@ -11,11 +11,11 @@ import java.nio.charset.StandardCharsets;
  * exact name in RFC 6266/5987 form, {@code filename*=UTF-8''<percent-encoded>}, which
  * browsers and curl prefer.
  */
-final class ContentDisposition {
+public final class ContentDisposition {
     private ContentDisposition() {
     }
 
-    static String attachment(String fileName) {
+    public static String attachment(String fileName) {
         String fallback = fallback(fileName);
         if (fallback.equals(fileName)) {
             return "attachment; filename=\"" + fileName + "\"";

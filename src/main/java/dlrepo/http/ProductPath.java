@@ -7,10 +7,10 @@ import io.undertow.server.HttpServerExchange;
 import io.undertow.util.AttachmentKey;
 
 /** The product levels named by a {@code /products/...} URL above the version (null when not named). */
-record ProductPath(Product product, ProductVariant variant, ProductBranch branch) {
+public record ProductPath(Product product, ProductVariant variant, ProductBranch branch) {
     static final AttachmentKey<ProductPath> KEY = AttachmentKey.create(ProductPath.class);
 
-    static ProductPath of(HttpServerExchange ex) {
+    public static ProductPath of(HttpServerExchange ex) {
         return ex.getAttachment(KEY);
     }
 }

@@ -26,7 +26,7 @@ import org.xnio.channels.StreamSinkChannel;
  * {@code DLREPO_MIN_BODY_RATE} over each {@code DLREPO_MIN_BODY_RATE_PERIOD} is cut (one
  * WARN line); without a minimum rate, {@code DLREPO_IO_TIMEOUT} still cuts a stalled one.
  */
-final class ResponseBody {
+public final class ResponseBody {
     private static final Logger LOG = LoggerFactory.getLogger(ResponseBody.class);
 
     /** A piece of the body. */
@@ -71,7 +71,7 @@ final class ResponseBody {
      * Called on the worker thread that handles the request; returns as soon as the client
      * would have to read for the body to go on.
      */
-    static void send(HttpServerExchange ex, List<Part> parts) {
+    public static void send(HttpServerExchange ex, List<Part> parts) {
         ResponseBody body = new ResponseBody(ex, parts);
         // a client that goes away while the body waits for it fires no write event, but
         // Undertow ends the exchange of a connection that closes

@@ -19,12 +19,12 @@ import java.util.List;
  * {@code <prefix>/SHA256SUMS.txt}. Its exact length is known before the first byte, so the
  * response has a {@code Content-Length} and file bodies go out with sendfile.
  */
-final class TarStream {
+public final class TarStream {
     private static final int BLOCK = 512;
     private static final long USTAR_MAX_SIZE = 077777777777L;
 
     /** One file to archive: its name below the prefix, where it is, its digest. */
-    record Source(String name, Path file, Digest digest) {
+    public record Source(String name, Path file, Digest digest) {
     }
 
     private record Member(byte[] header, Path file, long size) {
@@ -35,7 +35,7 @@ final class TarStream {
     private final byte[] sumsHeader;
     private final long length;
 
-    TarStream(String prefix, List<Source> sources, long mtime) throws IOException {
+    public TarStream(String prefix, List<Source> sources, long mtime) throws IOException {
         List<Source> sorted = new ArrayList<>(sources);
         sorted.sort(Comparator.comparing(Source::name));
         StringBuilder sumLines = new StringBuilder();
@@ -81,12 +81,12 @@ final class TarStream {
         }
     }
 
-    long length() {
+    public long length() {
         return length;
     }
 
     /** The archive as the pieces of a response body: headers, file regions, padding. */
-    List<ResponseBody.Part> parts() {
+    public List<ResponseBody.Part> parts() {
         List<ResponseBody.Part> parts = new ArrayList<>();
         for (Member m : members) {
             parts.add(new ResponseBody.Bytes(ByteBuffer.wrap(m.header())));

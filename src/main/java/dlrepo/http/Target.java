@@ -19,7 +19,7 @@ public record Target(Repository repo, Branch branch, Tag tag, Job job, ArtifactF
         boolean trailingSlash, ProductVersion version) {
     static final AttachmentKey<Target> KEY = AttachmentKey.create(Target.class);
 
-    static Target of(HttpServerExchange ex) {
+    public static Target of(HttpServerExchange ex) {
         return ex.getAttachment(KEY);
     }
 }

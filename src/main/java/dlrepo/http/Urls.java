@@ -10,44 +10,44 @@ import dlrepo.fs.ProductVersion;
 import dlrepo.fs.Tag;
 
 /** The canonical (decoded) URL path of each level of the trees, as ACLs see them. */
-final class Urls {
+public final class Urls {
     private Urls() {
     }
 
-    static String branch(Branch b) {
+    public static String branch(Branch b) {
         return b.repository().urlPrefix() + "branches/" + b.name() + "/";
     }
 
-    static String tag(Tag t) {
+    public static String tag(Tag t) {
         return branch(t.branch()) + t.name() + "/";
     }
 
-    static String job(Job j) {
+    public static String job(Job j) {
         return tag(j.tag()) + j.name() + "/";
     }
 
-    static String format(ArtifactFormat f) {
+    public static String format(ArtifactFormat f) {
         return job(f.job()) + f.name() + "/";
     }
 
-    static String product(Product p) {
+    public static String product(Product p) {
         return p.tree().repository().urlPrefix() + "products/" + p.name() + "/";
     }
 
-    static String variant(ProductVariant v) {
+    public static String variant(ProductVariant v) {
         return product(v.product()) + v.name() + "/";
     }
 
-    static String productBranch(ProductBranch b) {
+    public static String productBranch(ProductBranch b) {
         return variant(b.variant()) + b.name() + "/";
     }
 
-    static String version(ProductVersion v) {
+    public static String version(ProductVersion v) {
         return productBranch(v.branch()) + v.name() + "/";
     }
 
     /** A format as seen through a product version. */
-    static String versionFormat(ProductVersion v, ArtifactFormat f) {
+    public static String versionFormat(ProductVersion v, ArtifactFormat f) {
         return version(v) + f.name() + "/";
     }
 }

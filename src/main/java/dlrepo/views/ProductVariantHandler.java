@@ -1,4 +1,10 @@
-package dlrepo.http;
+package dlrepo.views;
+
+import dlrepo.http.Access;
+import dlrepo.http.HttpError;
+import dlrepo.http.ProductPath;
+import dlrepo.http.Responses;
+import dlrepo.http.Urls;
 
 import dlrepo.fs.ProductBranch;
 import dlrepo.fs.ProductVariant;

@@ -1,4 +1,11 @@
-package dlrepo.http;
+package dlrepo.views;
+
+import dlrepo.http.Access;
+import dlrepo.http.FileSender;
+import dlrepo.http.HttpError;
+import dlrepo.http.ReadableCopies;
+import dlrepo.http.Responses;
+import dlrepo.http.Target;
 
 import dlrepo.fs.ArtifactFormat;
 import dlrepo.fs.Digest;

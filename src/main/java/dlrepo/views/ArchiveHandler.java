@@ -1,4 +1,13 @@
-package dlrepo.http;
+package dlrepo.views;
+
+import dlrepo.http.Access;
+import dlrepo.http.ContentDisposition;
+import dlrepo.http.HttpError;
+import dlrepo.http.ResponseBody;
+import dlrepo.http.Responses;
+import dlrepo.http.TarStream;
+import dlrepo.http.Target;
+import dlrepo.http.Urls;
 
 import dlrepo.fs.ArtifactFormat;
 import dlrepo.fs.Digest;

@@ -1,4 +1,9 @@
-package dlrepo.http;
+package dlrepo.views;
+
+import dlrepo.http.Access;
+import dlrepo.http.HttpError;
+import dlrepo.http.Responses;
+import dlrepo.http.Target;
 
 import dlrepo.cleanup.CleanupTrigger;
 import dlrepo.fs.ArtifactFormat;

@@ -1,4 +1,7 @@
-package dlrepo.http;
+package dlrepo.views;
+
+import dlrepo.http.HttpError;
+import dlrepo.http.Responses;
 
 import dlrepo.cleanup.CleanupScheduler;
 import io.undertow.server.HttpHandler;

@@ -1,4 +1,7 @@
-package dlrepo.http;
+package dlrepo.views;
+
+import dlrepo.http.HttpError;
+import dlrepo.http.Responses;
 
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;

@@ -1,4 +1,5 @@
-package dlrepo.http;
+package dlrepo.views;
+
 
 import dlrepo.fs.ArtifactFormat;
 import dlrepo.fs.Branch;

@@ -1,4 +1,9 @@
-package dlrepo.http;
+package dlrepo.views;
+
+import dlrepo.http.Access;
+import dlrepo.http.Responses;
+import dlrepo.http.Target;
+import dlrepo.http.Urls;
 
 import dlrepo.fs.Product;
 import io.undertow.server.HttpHandler;

@@ -1,4 +1,9 @@
-package dlrepo.http;
+package dlrepo.views;
+
+import dlrepo.http.ContentDisposition;
+import dlrepo.http.HttpError;
+import dlrepo.http.Responses;
+import dlrepo.http.Target;
 
 import dlrepo.fs.ArtifactFormat;
 import io.undertow.server.HttpHandler;

@@ -1,4 +1,10 @@
-package dlrepo.http;
+package dlrepo.views;
+
+import dlrepo.http.Access;
+import dlrepo.http.HttpError;
+import dlrepo.http.Responses;
+import dlrepo.http.Target;
+import dlrepo.http.Urls;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dlrepo.cleanup.CleanupTrigger;

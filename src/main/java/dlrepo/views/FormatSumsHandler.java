@@ -1,4 +1,8 @@
-package dlrepo.http;
+package dlrepo.views;
+
+import dlrepo.http.HttpError;
+import dlrepo.http.Responses;
+import dlrepo.http.Target;
 
 import dlrepo.fs.ArtifactFormat;
 import dlrepo.fs.Digest;

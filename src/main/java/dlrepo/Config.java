@@ -38,8 +38,13 @@ public record Config(
         long shutdownTimeout,
         long registryIdleTimeout,
         int registryMaxPending,
+        PageSettings pages,
         Auth auth,
         Map<String, String> env) {
+
+    /** The web pages: template overrides, what the home pages list. */
+    public record PageSettings(Optional<Path> templatesDir, boolean latestReleases, boolean latestReleasesUser) {
+    }
 
     /** Authentication and access control (auth.md). */
     public record Auth(
@@ -110,13 +115,13 @@ public record Config(
         } catch (java.net.UnknownHostException e) {
             throw new ConfigException("DLREPO_LISTEN_ADDRESS", address, "not an address or a known host name");
         }
-        r.bool("DLREPO_LATEST_RELEASES", true);
-        r.bool("DLREPO_LATEST_RELEASES_USER", true);
-        r.optional("DLREPO_TEMPLATES_DIR").ifPresent(d -> {
-            if (!java.nio.file.Files.isDirectory(Path.of(d))) {
+        PageSettings pages = new PageSettings(r.optional("DLREPO_TEMPLATES_DIR").map(d -> {
+            Path p = Path.of(d).toAbsolutePath().normalize();
+            if (!java.nio.file.Files.isDirectory(p) || !java.nio.file.Files.isReadable(p)) {
                 throw new ConfigException("DLREPO_TEMPLATES_DIR", d, "not a readable folder");
             }
-        });
+            return p;
+        }), r.bool("DLREPO_LATEST_RELEASES", true), r.bool("DLREPO_LATEST_RELEASES_USER", true));
         return new Config(
                 Path.of(root).toAbsolutePath().normalize(),
                 address,
@@ -150,6 +155,7 @@ public record Config(
                 r.number("DLREPO_SHUTDOWN_TIMEOUT", 30, 0, 86400),
                 r.number("DLREPO_REGISTRY_IDLE_TIMEOUT", 3600, 1, 7 * 86400),
                 (int) r.number("DLREPO_REGISTRY_MAX_PENDING", 10_000, 1, 10_000_000),
+                pages,
                 auth(r),
                 Map.copyOf(env));
     }

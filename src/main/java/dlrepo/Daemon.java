@@ -10,6 +10,7 @@ import dlrepo.fs.PostProcessor;
 import dlrepo.fs.Storage;
 import dlrepo.http.Access;
 import dlrepo.views.ArchiveHandler;
+import dlrepo.views.Pages;
 import dlrepo.views.ArtifactHandler;
 import dlrepo.views.BranchHandler;
 import dlrepo.views.BranchesHandler;
@@ -130,7 +131,7 @@ public final class Daemon implements AutoCloseable {
         StaticHandler staticFiles = new StaticHandler(config.staticDir());
         ReadableCopies copies = new ReadableCopies(storage, access);
         Router router = new Router(storage, access, new Router.Routes(
-                new HomeHandler(),
+                new HomeHandler(storage, access),
                 new UserHomeHandler(),
                 new BranchesHandler(access),
                 new BranchHandler(cleanup, access),
@@ -156,7 +157,8 @@ public final class Daemon implements AutoCloseable {
                         "favicon.ico", staticFiles)));
         HttpHandler routes = auth == null ? router : new AuthHandler(auth, router);
         graceful = Handlers.gracefulShutdown(new Dispatcher(new CrossSiteGuard(config.publicUrl(), routes),
-                new MinimumRate(config.minBodyRate(), config.minBodyRatePeriod())));
+                new MinimumRate(config.minBodyRate(), config.minBodyRatePeriod()),
+                new Pages(config.pages().templatesDir(), config.publicUrl())));
         Optional<SocketActivation.Inherited> inherited = SocketActivation.find(config.env());
         Undertow.Builder builder = Undertow.builder()
                 .setIoThreads(config.ioThreads())

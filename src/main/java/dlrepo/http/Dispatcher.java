@@ -24,10 +24,12 @@ public final class Dispatcher implements HttpHandler {
 
     private final HttpHandler next;
     private final MinimumRate minimumRate;
+    private final PageRenderer pages;
 
-    public Dispatcher(HttpHandler next, MinimumRate minimumRate) {
+    public Dispatcher(HttpHandler next, MinimumRate minimumRate, PageRenderer pages) {
         this.next = next;
         this.minimumRate = minimumRate;
+        this.pages = pages;
     }
 
     @Override
@@ -44,6 +46,7 @@ public final class Dispatcher implements HttpHandler {
                 nextListener.proceed();
             });
         }
+        ex.putAttachment(PageRenderer.KEY, pages);
         minimumRate.guard(ex);
         BlockingExchange.start(ex);
         try {

@@ -62,14 +62,30 @@ public final class BranchHandler implements HttpHandler {
         m.put("name", branch.name());
         m.put("cleanup_policy", Views.policy(branch.cleanupPolicy()));
         m.put("tags", tags);
-        if (ex.getQueryParameters().containsKey("cleanup_preview")) {
-            List<Object> doomed = new ArrayList<>();
+        boolean page = Responses.wantsHtml(ex);
+        List<Object> doomed = new ArrayList<>();
+        if (page || ex.getQueryParameters().containsKey("cleanup_preview")) {
             for (Tag t : TagPolicy.tagsToDelete(branch)) {
-                doomed.add(Views.tagSummary(t));
+                if (access.canRead(ex, Urls.tag(t))) {
+                    doomed.add(Views.tagSummary(t));
+                }
             }
+        }
+        if (ex.getQueryParameters().containsKey("cleanup_preview")) {
             m.put("cleanup_preview", doomed);
         }
-        Responses.json(ex, Map.of("branch", m));
+        if (!page) {
+            Responses.json(ex, Map.of("branch", m));
+            return;
+        }
+        List<Map<String, Object>> byVersion = new ArrayList<>();
+        for (Object t : tags) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> tm = (Map<String, Object>) t;
+            byVersion.add(tm);
+        }
+        byVersion.sort(NaturalOrder.newestFirst());
+        View.send(ex, "branch", Map.of("branch", m), Map.of("tags", byVersion, "doomed", doomed));
     }
 
     private static Integer limit(JsonNode body, String field) {

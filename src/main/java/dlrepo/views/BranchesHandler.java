@@ -9,7 +9,9 @@ import dlrepo.http.Urls;
 import dlrepo.fs.Branch;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
+import dlrepo.fs.Tag;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -27,11 +29,28 @@ public final class BranchesHandler implements HttpHandler {
             throw HttpError.methodNotAllowed(ex.getRequestMethod().toString(), "GET, HEAD");
         }
         List<Object> list = new ArrayList<>();
+        Map<String, Object> newest = new HashMap<>();
+        boolean page = Responses.wantsHtml(ex);
         for (Branch b : Target.of(ex).repo().branches()) {
             if (access.canRead(ex, Urls.branch(b))) {
                 list.add(Views.branchSummary(b));
+                if (page) {
+                    newestReadable(ex, b).ifPresent(t -> newest.put(b.name(), t));
+                }
             }
         }
-        Responses.json(ex, Map.of("branches", list));
+        View.send(ex, "branches", Map.of("branches", list), Map.of("newest", newest));
+    }
+
+    /** The summary of the newest tag of {@code b} the caller may read (a page shows it). */
+    private java.util.Optional<Map<String, Object>> newestReadable(HttpServerExchange ex, Branch b)
+            throws java.io.IOException {
+        Tag newest = null;
+        for (Tag t : b.tags()) {
+            if ((newest == null || t.timestamp() > newest.timestamp()) && access.canRead(ex, Urls.tag(t))) {
+                newest = t;
+            }
+        }
+        return newest == null ? java.util.Optional.empty() : java.util.Optional.of(Views.tagSummary(newest));
     }
 }

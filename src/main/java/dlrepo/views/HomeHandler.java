@@ -1,15 +1,27 @@
 package dlrepo.views;
 
+import dlrepo.fs.Repository;
+import dlrepo.fs.Storage;
+import dlrepo.http.Access;
 import dlrepo.http.HttpError;
 import dlrepo.http.Responses;
-
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
-/** {@code /}: where the trees of this server are. */
+/** {@code /}: where the trees of this server are, and the user repositories the caller may read. */
 public final class HomeHandler implements HttpHandler {
+    private final Storage storage;
+    private final Access access;
+
+    public HomeHandler(Storage storage, Access access) {
+        this.storage = storage;
+        this.access = access;
+    }
+
     @Override
     public void handleRequest(HttpServerExchange ex) throws Exception {
         if (!Responses.isRead(ex)) {
@@ -17,6 +29,16 @@ public final class HomeHandler implements HttpHandler {
         }
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("branches", "/branches/");
-        Responses.json(ex, m);
+        if (!Responses.wantsHtml(ex)) {
+            Responses.json(ex, m);
+            return;
+        }
+        List<String> users = new ArrayList<>();
+        for (Repository r : storage.userRepositories()) {
+            if (access.canRead(ex, r.urlPrefix())) {
+                users.add(r.user());
+            }
+        }
+        View.send(ex, "home", m, Map.of("users", users));
     }
 }

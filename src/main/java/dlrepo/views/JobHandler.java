@@ -36,7 +36,12 @@ public final class JobHandler implements HttpHandler {
         switch (ex.getRequestMethod().toString()) {
             case "GET", "HEAD" -> {
                 requireExists(job);
-                Responses.json(ex, Map.of("job", Views.job(job, f -> access.canRead(ex, Urls.format(f)))));
+                Map<String, Object> view = Views.job(job, f -> access.canRead(ex, Urls.format(f)));
+                if (Responses.wantsHtml(ex)) {
+                    View.send(ex, "job", Map.of("job", view), JobPage.of(job, view, Urls.job(job)));
+                } else {
+                    Responses.json(ex, Map.of("job", view));
+                }
             }
             case "PUT" -> {
                 JsonNode body = Responses.readObject(ex, "job");

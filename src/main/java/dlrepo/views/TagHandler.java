@@ -61,7 +61,22 @@ public final class TagHandler implements HttpHandler {
         }
         Map<String, Object> m = Views.tagSummary(tag);
         m.put("jobs", jobs);
-        Responses.json(ex, Map.of("tag", m));
+        View.send(ex, "tag", Map.of("tag", m), Map.of("columns", metadataColumns(jobs)));
+    }
+
+    private static final java.util.Set<String> FLAGS = java.util.Set.of("name", "locked", "released", "internal");
+
+    /** The metadata keys of the jobs listed (the page's columns), in name order. */
+    private static List<String> metadataColumns(List<Object> jobs) {
+        java.util.TreeSet<String> keys = new java.util.TreeSet<>();
+        for (Object j : jobs) {
+            for (Object k : ((Map<?, ?>) j).keySet()) {
+                if (!FLAGS.contains(k.toString())) {
+                    keys.add(k.toString());
+                }
+            }
+        }
+        return List.copyOf(keys);
     }
 
     /** Every {@code ?key=value} must be in the metadata (values compared ignoring case). */

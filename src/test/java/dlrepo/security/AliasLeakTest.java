@@ -219,6 +219,22 @@ class AliasLeakTest {
         }
     }
 
+    /** The cleanup preview (JSON and the branch's page) names only tags the caller may read. */
+    @Test
+    void theCleanupPreviewNamesOnlyReadableTags() throws Exception {
+        tags("/branches/preview/", "hidden-old", "visible-new");
+        assertStatus(200, admin.json("POST", "/branches/preview/", "{\"branch\": {\"max_daily_tags\": 1}}"));
+        assertTrue(admin.get("/branches/preview/?cleanup_preview").body().contains("hidden-old"));
+        HttpResponse<String> json = viewer.get("/branches/preview/?cleanup_preview");
+        assertStatus(200, json);
+        assertTrue(json.body().contains("\"cleanup_preview\":[]"), json.body());
+        HttpResponse<String> page = viewer.send(viewer.request("/branches/preview/").header("Accept", "text/html")
+                .GET().build());
+        assertStatus(200, page);
+        assertTrue(page.body().contains("visible-new"), page.body());
+        assertFalse(page.body().contains("hidden-old"), page.body());
+    }
+
     @Test
     void registryAliasesDoNotNameTheTag() throws Exception {
         assertStatus(200, admin.get("/v2/reg/app/manifests/latest"));

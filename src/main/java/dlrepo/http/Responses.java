@@ -39,6 +39,8 @@ public final class Responses {
     }
 
     public static void json(HttpServerExchange ex, int status, Object body) {
+        // the same URL is a page for browsers: caches must keep the two apart
+        ex.getResponseHeaders().put(Headers.VARY, "Accept");
         byte[] data;
         try {
             data = JSON.writeValueAsBytes(body);

@@ -45,6 +45,7 @@ class PagesTest {
         assertTrue(r.headers().firstValue("Content-Security-Policy").orElse("").contains("default-src 'none'"),
                 r.headers().map().toString());
         assertEquals("nosniff", r.headers().firstValue("X-Content-Type-Options").orElse(""));
+        assertEquals("Accept", r.headers().firstValue("Vary").orElse(""));
         assertTrue(r.body().contains("<title>" + title + " · dlrepo</title>"), r.body());
         for (String c : contains) {
             assertTrue(r.body().contains(c), "'" + c + "' in " + r.body());
@@ -89,6 +90,7 @@ class PagesTest {
             HttpResponse<String> r = s.send(b.build());
             assertStatus(200, r);
             assertEquals("application/json; charset=utf-8", r.headers().firstValue("Content-Type").orElse(""));
+            assertEquals("Accept", r.headers().firstValue("Vary").orElse(""));
             assertTrue(r.body().startsWith("{\"tag\":{\"name\":\"v1.10\","), r.body());
         }
         assertEquals("{\"branches\":\"/branches/\"}", s.get("/").body());

@@ -207,6 +207,25 @@ class FormatPagesTest {
     }
 
     @Test
+    void uploadsAreSandboxedUnlessTrusted() throws Exception {
+        HttpResponse<String> r = s.get(JOB + "doc/index.html");
+        assertStatus(200, r);
+        assertTrue(r.headers().firstValue("Content-Security-Policy").orElse("").startsWith("sandbox "),
+                r.headers().map().toString());
+        try (TestServer t = TestServer.start(Map.of("DLREPO_FSYNC", "0", "DLREPO_TRUSTED_UPLOADS", "1"))) {
+            t.uploadFinalized(JOB + "doc/index.html", "<p>doc</p>");
+            for (HttpResponse<String> trusted : List.of(t.get(JOB + "doc/index.html"),
+                    t.send(t.request(JOB + "doc/").header("Accept", ACCEPT).GET().build()))) {
+                assertStatus(200, trusted);
+                assertEquals("<p>doc</p>", trusted.body());
+                assertTrue(trusted.headers().firstValue("Content-Security-Policy").isEmpty(),
+                        trusted.headers().map().toString());
+                assertEquals("nosniff", trusted.headers().firstValue("X-Content-Type-Options").orElse(""));
+            }
+        }
+    }
+
+    @Test
     void aclsApplyAsToTheJson() throws Exception {
         try (TestAuth setup = new TestAuth()) {
             setup.user("admin", "pw", "admin").acl("admin", "rw /**")

@@ -28,6 +28,7 @@ public record Config(
         Optional<String> publicUrl,
         Optional<Path> staticDir,
         Optional<String> xSendfileHeader,
+        boolean trustedUploads,
         boolean fsync,
         int workerThreads,
         int ioThreads,
@@ -145,6 +146,7 @@ public record Config(
                     return p;
                 }),
                 sendfile,
+                r.bool("DLREPO_TRUSTED_UPLOADS", false),
                 r.bool("DLREPO_FSYNC", true),
                 (int) r.number("DLREPO_WORKER_THREADS", 64, 2, 4096),
                 (int) r.number("DLREPO_IO_THREADS", Math.max(2, Runtime.getRuntime().availableProcessors()), 1, 256),

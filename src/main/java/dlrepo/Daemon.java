@@ -120,7 +120,7 @@ public final class Daemon implements AutoCloseable {
                 });
         scheduler = new CleanupScheduler(decorateCleanup.apply(work), config.tagCleanupPeriod());
         CleanupTrigger cleanup = scheduler;
-        FileSender sender = new FileSender(config.xSendfileHeader());
+        FileSender sender = new FileSender(config.xSendfileHeader(), config.trustedUploads());
         Access access = Access.ALLOW_ALL;
         if (config.auth().disabled()) {
             LOG.warn("DLREPO_AUTH_DISABLED=1: NO AUTHENTICATION, everyone may read, write and delete everything");
@@ -138,7 +138,7 @@ public final class Daemon implements AutoCloseable {
                 new TagHandler(cleanup, publisher, access),
                 new JobHandler(cleanup, access),
                 ArchiveHandler.job(access),
-                new FormatHandler(cleanup, access),
+                new FormatHandler(cleanup, access, sender),
                 new FormatFileHandler(),
                 ArchiveHandler.format(),
                 new FormatSumsHandler(),

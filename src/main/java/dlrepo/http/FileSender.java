@@ -20,7 +20,8 @@ import java.util.regex.Pattern;
  * Sends one file: {@code Digest}, {@code ETag} (the digest), {@code If-None-Match},
  * single {@code Range} requests, zero-copy body, or only a header for the reverse proxy
  * when {@code DLREPO_X_SENDFILE_HEADER} is set. Every file is uploaded content, served so
- * that it cannot act as the person viewing it (see {@link #untrusted}).
+ * that it cannot act as the person viewing it (see {@link #untrusted}), unless the site
+ * trusts its uploaders ({@code DLREPO_TRUSTED_UPLOADS}).
  */
 public final class FileSender {
     private static final Pattern RANGE = Pattern.compile("bytes=(\\d*)-(\\d*)");
@@ -46,9 +47,20 @@ public final class FileSender {
     static final String SANDBOX = "sandbox allow-scripts allow-forms allow-popups"
             + " allow-popups-to-escape-sandbox allow-downloads";
     private final Optional<String> xSendfileHeader;
+    private final boolean trustedUploads;
+
+    /**
+     * {@code trustedUploads} ({@code DLREPO_TRUSTED_UPLOADS=1}): files are sent without the
+     * sandbox, for sites that trust everyone who may upload (an uploaded page then acts as
+     * whoever views it); {@code nosniff} stays.
+     */
+    public FileSender(Optional<String> xSendfileHeader, boolean trustedUploads) {
+        this.xSendfileHeader = xSendfileHeader;
+        this.trustedUploads = trustedUploads;
+    }
 
     public FileSender(Optional<String> xSendfileHeader) {
-        this.xSendfileHeader = xSendfileHeader;
+        this(xSendfileHeader, false);
     }
 
     /**
@@ -68,7 +80,11 @@ public final class FileSender {
             throw HttpError.notFound("File not found");
         }
         long size = attrs.size();
-        untrusted(ex);
+        if (trustedUploads) {
+            ex.getResponseHeaders().put(CONTENT_TYPE_OPTIONS, "nosniff");
+        } else {
+            untrusted(ex);
+        }
         var h = ex.getResponseHeaders();
         h.put(Headers.CONTENT_TYPE, MimeTypes.of(file.getFileName().toString()));
         h.put(Headers.ACCEPT_RANGES, "bytes");

@@ -22,7 +22,8 @@ import java.util.OptionalLong;
 
 /**
  * {@code .../<f>/<relpath>}: download (GET/HEAD), the dedup probe (HEAD with
- * {@code Digest}) and upload (PUT, streamed body or {@code X-Dlrepo-Link}).
+ * {@code Digest}) and upload (PUT, streamed body or {@code X-Dlrepo-Link}). A folder is
+ * 404 for JSON clients, its page for browsers (see {@link FormatPage}).
  */
 public final class ArtifactHandler implements HttpHandler {
     static final HttpString DIGEST = new HttpString("Digest");
@@ -65,7 +66,16 @@ public final class ArtifactHandler implements HttpHandler {
         ArtifactFormat f = t.format();
         Path file = f.file(t.relPath());
         if (t.trailingSlash() || Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS)) {
-            throw HttpError.notFound("Not a file: " + t.relPath());
+            if (!Responses.wantsHtml(ex)) {
+                throw HttpError.notFound("Not a file: " + t.relPath());
+            }
+            // a browser gets the folder's page, at its URL with the slash (relative links)
+            if (!t.trailingSlash()) {
+                Responses.redirect(ex, Responses.rawPath(ex) + "/");
+                return;
+            }
+            FormatPage.serve(ex, f, t.relPath(), null, sender);
+            return;
         }
         var digests = f.digests();
         if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS) && t.relPath().endsWith(".sha256")) {
@@ -73,6 +83,7 @@ public final class ArtifactHandler implements HttpHandler {
             Digest d = digests.get(base);
             if (d != null) {
                 String name = base.substring(base.lastIndexOf('/') + 1);
+                FileSender.untrusted(ex);
                 Responses.send(ex, 200, "text/plain; charset=utf-8",
                         (d.hex() + "  " + name + "\n").getBytes(StandardCharsets.UTF_8));
                 return;

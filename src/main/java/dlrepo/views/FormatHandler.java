@@ -1,6 +1,7 @@
 package dlrepo.views;
 
 import dlrepo.http.Access;
+import dlrepo.http.FileSender;
 import dlrepo.http.HttpError;
 import dlrepo.http.Responses;
 import dlrepo.http.Target;
@@ -12,16 +13,19 @@ import io.undertow.server.HttpServerExchange;
 import java.util.Map;
 
 /**
- * {@code .../<j>/<f>/}: the file list (GET), completion probe (HEAD: 404 while dirty),
- * finalization (PATCH), deletion.
+ * {@code .../<j>/<f>/}: the file list (GET; a browser gets the format's page, see
+ * {@link FormatPage}), completion probe (HEAD: 404 while dirty), finalization (PATCH),
+ * deletion.
  */
 public final class FormatHandler implements HttpHandler {
     private final CleanupTrigger cleanup;
     private final Access access;
+    private final FileSender sender;
 
-    public FormatHandler(CleanupTrigger cleanup, Access access) {
+    public FormatHandler(CleanupTrigger cleanup, Access access, FileSender sender) {
         this.cleanup = cleanup;
         this.access = access;
+        this.sender = sender;
     }
 
     @Override
@@ -30,7 +34,11 @@ public final class FormatHandler implements HttpHandler {
         switch (ex.getRequestMethod().toString()) {
             case "GET" -> {
                 requireExists(f);
-                Responses.json(ex, Map.of("artifact_format", Views.format(f)));
+                if (Responses.wantsHtml(ex)) {
+                    FormatPage.serve(ex, f, "", Map.of("artifact_format", Views.format(f)), sender);
+                } else {
+                    Responses.json(ex, Map.of("artifact_format", Views.format(f)));
+                }
             }
             case "HEAD" -> {
                 requireExists(f);

@@ -8,8 +8,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
-/** What a job's page shows beside its JSON view: its metadata as rows, its formats with their sizes. */
+/**
+ * What a job's page shows beside its JSON view: its metadata as rows, its formats with
+ * their sizes, and how to use them: apt sources for formats holding a {@code Release}, yum
+ * repositories for those holding {@code repodata/repomd.xml}, the {@code docker pull} of its
+ * {@code container} format.
+ */
 final class JobPage {
     private static final Set<String> NOT_METADATA =
             Set.of("name", "locked", "released", "internal", "timestamp", "digest", "artifact_formats");
@@ -33,11 +41,97 @@ final class JobPage {
             m.put("name", name);
             m.put("internal", f.isInternal());
             m.put("dirty", f.isDirty());
-            m.put("files", f.files().size());
+            List<String> files = f.files();
+            m.put("files", files.size());
+            String id = repoId(job, name);
+            m.put("apt", aptSources(files, PageFilters.segment(name) + "/", id));
+            m.put("yum", yumRepos(files, PageFilters.segment(name) + "/", id));
             formats.add(m);
         }
-        return Map.of("metadata", metadata, "formats", formats, "job_url", url, "branch", job.tag().branch().name(),
-                "tag", job.tag().name(), "user_repo", job.tag().branch().repository().user() == null ? ""
-                        : job.tag().branch().repository().user());
+        String user = job.tag().branch().repository().user();
+        Map<String, Object> page = new LinkedHashMap<>();
+        page.put("metadata", metadata);
+        page.put("formats", formats);
+        page.put("job_url", url);
+        page.put("branch", job.tag().branch().name());
+        page.put("tag", job.tag().name());
+        page.put("user_repo", user == null ? "" : user);
+        // the registry's name of this job's image (registry.md): <branch>/<job>, u/<user>/ in a user repo
+        if (names.contains(ArtifactFormat.CONTAINER) && !job.format(ArtifactFormat.CONTAINER).files().isEmpty()) {
+            page.put("image", (user == null ? "" : "u/" + user + "/") + job.tag().branch().name() + "/" + job.name()
+                    + ":" + job.tag().name());
+        }
+        return page;
+    }
+
+    /** Suites and components of apt: words without a space or anything a sources.list line could misread. */
+    private static final Pattern APT_WORD = Pattern.compile("[A-Za-z0-9._+~-]+");
+    private static final Pattern DISTS = Pattern.compile("(.*/)?dists/([^/]+)/");
+    private static final int MAX_SNIPPETS = 10;
+
+    /**
+     * The apt sources of a format, one per {@code Release} file: a flat repository
+     * ({@code deb URL/<folder>/ ./}), or a suite of a standard one ({@code dists/<suite>/Release}:
+     * {@code deb URL/<root>/ <suite> <components>}). {@code path} (the URL path of each, from
+     * the job) and {@code dist} are percent-encoded or checked; the template shell-quotes the line.
+     */
+    static List<Map<String, String>> aptSources(List<String> files, String formatUrl, String id) {
+        List<Map<String, String>> found = new ArrayList<>();
+        for (String file : files) {
+            if (!(file.equals("Release") || file.endsWith("/Release")) || found.size() >= MAX_SNIPPETS) {
+                continue;
+            }
+            String dir = file.substring(0, file.length() - "Release".length());
+            Matcher m = DISTS.matcher(dir);
+            String root;
+            String dist;
+            if (m.matches()) {
+                root = m.group(1) == null ? "" : m.group(1);
+                String suite = m.group(2);
+                Set<String> components = new TreeSet<>();
+                for (String other : files) {
+                    if (other.startsWith(dir)) {
+                        String rest = other.substring(dir.length());
+                        int slash = rest.indexOf('/');
+                        if (slash > 0) {
+                            components.add(rest.substring(0, slash));
+                        }
+                    }
+                }
+                if (!APT_WORD.matcher(suite).matches() || components.isEmpty()
+                        || !components.stream().allMatch(c -> APT_WORD.matcher(c).matches())) {
+                    continue;
+                }
+                dist = suite + " " + String.join(" ", components);
+            } else {
+                root = dir;
+                dist = "./";
+            }
+            String suffix = found.isEmpty() ? "" : "-" + (found.size() + 1);
+            found.add(Map.of("path", formatUrl + PageFilters.path(root), "dist", dist, "id", id + suffix));
+        }
+        return found;
+    }
+
+    /** The yum/dnf repositories of a format: one per {@code repodata/repomd.xml}, {@code path} as for apt. */
+    static List<Map<String, String>> yumRepos(List<String> files, String formatUrl, String id) {
+        List<Map<String, String>> found = new ArrayList<>();
+        for (String file : files) {
+            if ((file.equals("repodata/repomd.xml") || file.endsWith("/repodata/repomd.xml"))
+                    && found.size() < MAX_SNIPPETS) {
+                String root = file.substring(0, file.length() - "repodata/repomd.xml".length());
+                String suffix = found.isEmpty() ? "" : "-" + (found.size() + 1);
+                found.add(Map.of("path", formatUrl + PageFilters.path(root), "id", id + suffix));
+            }
+        }
+        return found;
+    }
+
+    /** A name for a repository file of this format: only letters, digits and {@code . _ -}. */
+    static String repoId(Job job, String format) {
+        String user = job.tag().branch().repository().user();
+        String raw = "dlrepo-" + (user == null ? "" : user + "-") + job.tag().branch().name() + "-" + job.tag().name()
+                + "-" + job.name() + "-" + format;
+        return raw.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9._-]+", "-");
     }
 }

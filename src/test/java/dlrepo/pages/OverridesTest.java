@@ -60,12 +60,15 @@ class OverridesTest {
     void anOverrideExtendsTheBuiltInBase() throws Exception {
         Path t = Files.createDirectories(dir.resolve("templates"));
         Files.writeString(t.resolve("base.html"), "{% extends \"builtin/base\" %}\n"
-                + "{% block title %}ACME {{ parent() }}{% endblock %}\n");
+                + "{% block title %}ACME {{ parent() }}{% endblock %}\n"
+                + "{% block footer %}<footer>ACME artifacts, call 1234</footer>{% endblock %}\n");
         try (TestServer s = start(Map.of("DLREPO_TEMPLATES_DIR", t.toString()))) {
             HttpResponse<String> r = page(s, "/branches/main/v1/build/deb/");
             assertStatus(200, r);
             assertTrue(r.body().contains("<nav class=\"crumbs\""), "the built-in layout: " + r.body());
             assertTrue(r.body().contains("href=\"pkg.deb\""), "the page's content: " + r.body());
+            assertTrue(r.body().contains("<footer>ACME artifacts, call 1234</footer>"), "the site's footer: " + r.body());
+            assertFalse(r.body().contains("Served by dlrepo"), "the built-in footer replaced: " + r.body());
             assertStatus(200, page(s, "/branches/main/v1/build/"));
             assertStatus(404, page(s, "/nope/"));
         }

@@ -50,6 +50,8 @@ public final class UserHomeHandler implements HttpHandler {
         page.put("home", ProductPages.repoHref(repo));
         page.put("percent", limit <= 0 ? 100 : Math.min(100, (int) (used * 100 / limit)));
         page.put("full", used >= limit);
+        page.put("low", limit / 10 * 8);
+        page.put("high", limit / 20 * 19);
         page.put("releases", latestReleases ? ProductPages.latest(ex, access, repo) : null);
         View.send(ex, "user", Map.of("user", m), page);
     }

@@ -155,7 +155,8 @@ class ProductPagesTest {
         // alice reads her repository, not the root tree
         String mine = assertPage(page(alice, "/~alice/"), "User alice", "<meter class=\"usage",
                 "href=\"/~alice/branches/\"", "href=\"/~alice/products/\"",
-                "href=\"/~alice/products/tool/std/main/0.1/\"", "of 10 GiB");
+                "href=\"/~alice/products/tool/std/main/0.1/\"", "of 10 GiB",
+                "min=\"0\" max=\"10737418240\" low=\"8589934592\" high=\"10200547328\"");
         assertLacks(mine, "acme");
         assertLacks(assertPage(page(alice, "/"), "Home"), "acme", "secret");
         assertStatus(403, page(part, "/~alice/"));

@@ -48,7 +48,8 @@ public final class VersionHandler implements HttpHandler {
             Job j = f.job();
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("name", f.name());
-            row.put("job", jobLink(ex, j, jobs));
+            // a job the caller may not read stays unnamed: the JSON names none either
+            row.put("job", access.canRead(ex, Urls.job(j)) ? jobLink(j, jobs) : null);
             rows.add(row);
         }
         Job first = v.job();
@@ -65,14 +66,14 @@ public final class VersionHandler implements HttpHandler {
                 b.name()));
     }
 
-    /** The job of a format as a page shows it: its path under branches/ and, if readable, its URL. */
-    private Map<String, Object> jobLink(HttpServerExchange ex, Job j, Map<String, Map<String, Object>> seen) {
+    /** The job of a format as a page shows it: its path under branches/ and its URL. */
+    private static Map<String, Object> jobLink(Job j, Map<String, Map<String, Object>> seen) {
         String key = Urls.job(j);
         return seen.computeIfAbsent(key, k -> {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("label", k);
-            m.put("url", access.canRead(ex, k) ? ProductPages.href(ProductPages.repoHref(j.tag().branch().repository())
-                    + "branches/", j.tag().branch().name(), j.tag().name(), j.name()) : null);
+            m.put("url", ProductPages.href(ProductPages.repoHref(j.tag().branch().repository())
+                    + "branches/", j.tag().branch().name(), j.tag().name(), j.name()));
             return m;
         });
     }

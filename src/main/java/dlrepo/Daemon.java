@@ -131,8 +131,8 @@ public final class Daemon implements AutoCloseable {
         StaticHandler staticFiles = new StaticHandler(config.staticDir());
         ReadableCopies copies = new ReadableCopies(storage, access);
         Router router = new Router(storage, access, new Router.Routes(
-                new HomeHandler(storage, access),
-                new UserHomeHandler(),
+                new HomeHandler(storage, access, config.pages().latestReleases()),
+                new UserHomeHandler(access, config.pages().latestReleasesUser()),
                 new BranchesHandler(access),
                 new BranchHandler(cleanup, access),
                 new TagHandler(cleanup, publisher, access),

@@ -44,6 +44,6 @@ public final class CleanupHandler implements HttpHandler {
         m.put("pending", s.pending());
         m.put("next_timer_run", s.nextTimerRun() == null ? null : BigDecimal.valueOf(s.nextTimerRun()));
         m.put("runs", runs);
-        Responses.json(ex, Map.of("cleanup", m));
+        View.send(ex, "cleanup", Map.of("cleanup", m));
     }
 }

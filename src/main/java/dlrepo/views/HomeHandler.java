@@ -8,6 +8,7 @@ import dlrepo.http.Responses;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,9 +18,13 @@ public final class HomeHandler implements HttpHandler {
     private final Storage storage;
     private final Access access;
 
-    public HomeHandler(Storage storage, Access access) {
+    private final boolean latestReleases;
+
+    /** {@code latestReleases}: whether the page lists the newest product versions. */
+    public HomeHandler(Storage storage, Access access, boolean latestReleases) {
         this.storage = storage;
         this.access = access;
+        this.latestReleases = latestReleases;
     }
 
     @Override
@@ -39,6 +44,9 @@ public final class HomeHandler implements HttpHandler {
                 users.add(r.user());
             }
         }
-        View.send(ex, "home", m, Map.of("users", users));
+        Map<String, Object> page = new HashMap<>();
+        page.put("users", users);
+        page.put("releases", latestReleases ? ProductPages.latest(ex, access, storage.repository()) : null);
+        View.send(ex, "home", m, page);
     }
 }

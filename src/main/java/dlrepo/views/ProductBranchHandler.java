@@ -8,6 +8,7 @@ import dlrepo.http.Urls;
 
 import dlrepo.fs.Job;
 import dlrepo.fs.ProductBranch;
+import dlrepo.fs.ProductVariant;
 import dlrepo.fs.ProductVersion;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /** {@code /products/<p>/<v>/<b>/}: its versions with their flags. */
 public final class ProductBranchHandler implements HttpHandler {
@@ -50,6 +52,30 @@ public final class ProductBranchHandler implements HttpHandler {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", b.name());
         m.put("versions", list);
-        Responses.json(ex, Map.of("product_branch", m));
+        if (!Responses.wantsHtml(ex)) {
+            Responses.json(ex, Map.of("product_branch", m));
+            return;
+        }
+        // the aliases, among the versions the caller may read (a hidden target shows none)
+        Map<String, List<String>> aliases = new java.util.HashMap<>();
+        List<Map<String, String>> aliasLinks = new ArrayList<>();
+        for (String alias : List.of("latest", "stable", "oldstable")) {
+            Optional<ProductVersion> target = b.resolveAlias(alias);
+            if (target.isPresent() && access.canRead(ex, Urls.version(target.get()))) {
+                aliases.computeIfAbsent(target.get().name(), k -> new ArrayList<>()).add(alias);
+                aliasLinks.add(Map.of("alias", alias, "version", target.get().name()));
+            }
+        }
+        List<Map<String, Object>> versions = new ArrayList<>();
+        for (Object o : list) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> vm = new LinkedHashMap<>((Map<String, Object>) o);
+            vm.put("aliases", aliases.getOrDefault(String.valueOf(vm.get("name")), List.of()));
+            versions.add(vm);
+        }
+        versions.sort(NaturalOrder.newestFirst());
+        ProductVariant variant = b.variant();
+        View.send(ex, "product_branch", Map.of("product_branch", m), Map.of("versions", versions, "aliases",
+                aliasLinks, "product", variant.product().name(), "variant", variant.name()));
     }
 }

@@ -3,7 +3,6 @@ package dlrepo.views;
 import dlrepo.http.Access;
 import dlrepo.http.HttpError;
 import dlrepo.http.ProductPath;
-import dlrepo.http.Responses;
 import dlrepo.http.Urls;
 
 import dlrepo.fs.Product;
@@ -39,6 +38,6 @@ public final class ProductHandler implements HttpHandler {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", p.name());
         m.put("product_variants", list);
-        Responses.json(ex, Map.of("product", m));
+        View.send(ex, "product", Map.of("product", m));
     }
 }

@@ -3,7 +3,6 @@ package dlrepo.views;
 import dlrepo.http.Access;
 import dlrepo.http.HttpError;
 import dlrepo.http.ProductPath;
-import dlrepo.http.Responses;
 import dlrepo.http.Urls;
 
 import dlrepo.fs.ProductBranch;
@@ -39,6 +38,6 @@ public final class ProductVariantHandler implements HttpHandler {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", v.name());
         m.put("product_branches", list);
-        Responses.json(ex, Map.of("product_variant", m));
+        View.send(ex, "product_variant", Map.of("product_variant", m), Map.of("product", v.product().name()));
     }
 }

@@ -1,7 +1,6 @@
 package dlrepo.views;
 
 import dlrepo.http.Access;
-import dlrepo.http.Responses;
 import dlrepo.http.Target;
 import dlrepo.http.Urls;
 
@@ -29,6 +28,6 @@ public final class ProductsHandler implements HttpHandler {
             }
             list.add(Map.of("name", p.name()));
         }
-        Responses.json(ex, Map.of("products", list));
+        View.send(ex, "products", Map.of("products", list));
     }
 }

@@ -1,5 +1,6 @@
 package dlrepo.views;
 
+import dlrepo.http.Access;
 import dlrepo.http.HttpError;
 import dlrepo.http.Responses;
 import dlrepo.http.Target;
@@ -8,11 +9,21 @@ import dlrepo.fs.Quota;
 import dlrepo.fs.Repository;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** {@code /~<user>/}: a user repository's disk usage against its quota. */
 public final class UserHomeHandler implements HttpHandler {
+    private final Access access;
+    private final boolean latestReleases;
+
+    /** {@code latestReleases}: whether the page lists the repository's newest product versions. */
+    public UserHomeHandler(Access access, boolean latestReleases) {
+        this.access = access;
+        this.latestReleases = latestReleases;
+    }
+
     @Override
     public void handleRequest(HttpServerExchange ex) throws Exception {
         if (!Responses.isRead(ex)) {
@@ -29,6 +40,19 @@ public final class UserHomeHandler implements HttpHandler {
         m.put("disk_quota", q.limit());
         m.put("branches", repo.urlPrefix() + "branches/");
         m.put("products", repo.urlPrefix() + "products/");
-        Responses.json(ex, Map.of("user", m));
+        if (!Responses.wantsHtml(ex)) {
+            Responses.json(ex, Map.of("user", m));
+            return;
+        }
+        long used = q.used();
+        long limit = q.limit();
+        Map<String, Object> page = new HashMap<>();
+        page.put("home", ProductPages.repoHref(repo));
+        page.put("percent", limit <= 0 ? 100 : Math.min(100, (int) (used * 100 / limit)));
+        page.put("full", used >= limit);
+        page.put("low", limit / 10 * 8);
+        page.put("high", limit / 20 * 19);
+        page.put("releases", latestReleases ? ProductPages.latest(ex, access, repo) : null);
+        View.send(ex, "user", Map.of("user", m), page);
     }
 }

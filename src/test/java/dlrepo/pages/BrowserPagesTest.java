@@ -389,6 +389,38 @@ class BrowserPagesTest {
         }
     }
 
+    /**
+     * On a desktop (1000 px), the cells of a table with room to spare keep their short words
+     * whole ({@code aarch64}, a commit hash; a line may still break after a hyphen): only
+     * values too long for the screen break inside a word, and a
+     * table still too wide scrolls in its own box (the test above).
+     */
+    @Test
+    void tablesWithRoomKeepWordsWhole() {
+        for (String page : List.of("/branches/main/v2.4.0/", "/branches/main/v2.4.0/build-x86_64/", "/branches/",
+                "/branches/main/")) {
+            emulate(false, 1000, 700);
+            open(page);
+            assertEquals(List.of(), browser.script("""
+                    var split = [];
+                    document.querySelectorAll('main td, main th').forEach(function (cell) {
+                      var walk = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+                      for (var n = walk.nextNode(); n; n = walk.nextNode()) {
+                        var word = n.data.trim();
+                        if (!word || /[\\s-]/.test(word) || word.length > 30) continue;
+                        var r = document.createRange();
+                        r.selectNodeContents(n);
+                        var lines = new Set(Array.prototype.map.call(r.getClientRects(), function (x) {
+                          return Math.round(x.top);
+                        }));
+                        if (lines.size > 1) split.push(n.data.trim() + ' on ' + lines.size + ' lines');
+                      }
+                    });
+                    return split;
+                    """), "words broken in the cells of " + page + " at 1000 px");
+        }
+    }
+
     /** The long tables: a filter box above 10 rows or more, hiding the rows that don't match. */
     @Test
     void aLongTableGetsAFilterBoxThatFilters() {

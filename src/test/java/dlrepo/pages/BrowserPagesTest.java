@@ -335,6 +335,8 @@ class BrowserPagesTest {
         assertEquals("Branches · dlrepo", browser.driver().getTitle());
         click(By.linkText("main"));
         assertEquals("Branch main · dlrepo", browser.driver().getTitle());
+        String policy = browser.text(By.cssSelector("p.policy"));
+        assertTrue(policy.startsWith("Cleanup policy: all daily tags, all released tags kept. "), policy);
         click(By.linkText("v2.4.0"));
         assertEquals("Tag v2.4.0 · dlrepo", browser.driver().getTitle());
         click(By.linkText("build-aarch64"));

@@ -310,7 +310,15 @@ class BrowserPagesTest {
         browser.until("a CSP violation recorded", () -> !((List<?>) browser.script(
                 "return window.__dlrepoProblems")).isEmpty());
         assertEquals(null, browser.script("return window.ran"), "the CSP blocks inline scripts");
-        consoleErrors();
+        assertTrue(consoleErrors().stream().anyMatch(e -> e.contains("Content Security Policy")),
+                "CSP violation in the console log");
+        // an uncaught script error
+        open("/branches/");
+        browser.script("setTimeout(function () { throw new Error('boom'); }, 0)");
+        // (the listener sees it muted, "Script error.": WebDriver's scripts have no origin; the page's own are whole)
+        browser.until("a script error recorded", () -> String.valueOf(browser.script(
+                "return window.__dlrepoProblems")).contains("script error"));
+        assertTrue(consoleErrors().stream().anyMatch(e -> e.contains("boom")), "script error in the console log");
         // an element wider than the phone's screen
         emulate(false, 375, 800);
         open("/branches/");

@@ -157,7 +157,7 @@ public final class Daemon implements AutoCloseable {
                         "favicon.ico", staticFiles)));
         HttpHandler routes = auth == null ? router : new AuthHandler(auth, router);
         graceful = Handlers.gracefulShutdown(new Dispatcher(new CrossSiteGuard(config.publicUrl(), routes),
-                new MinimumRate(config.minBodyRate(), config.minBodyRatePeriod()),
+                new MinimumRate(config.minBodyRate(), config.minBodyRatePeriod(), config.ioTimeout()),
                 new Pages(config.pages().templatesDir(), config.publicUrl())));
         Optional<SocketActivation.Inherited> inherited = SocketActivation.find(config.env());
         Undertow.Builder builder = Undertow.builder()

@@ -21,12 +21,14 @@ import org.xnio.conduits.StreamSourceConduit;
  * {@code bytesPerSecond} for each second of that wait must have moved since the previous
  * check; otherwise the connection is closed and the handler gets a
  * {@link SlowClientException}. Only the time spent waiting for the client counts: a thread
- * busy with the disk or a lock holds nothing against it.
+ * busy with the disk or a lock holds nothing against it. A thread that has waited
+ * {@code idleSeconds} ({@code DLREPO_IO_TIMEOUT}) without a byte moving is cut too.
  */
-public record MinimumRate(long bytesPerSecond, long periodSeconds) {
+public record MinimumRate(long bytesPerSecond, long periodSeconds, long idleSeconds) {
     /** The longest single wait, so that a cut is noticed soon after it is due. */
     private static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
 
+    /** Whether there is no minimum rate (an idle limit may still apply to blocking waits). */
     public boolean off() {
         return bytesPerSecond <= 0 || periodSeconds <= 0;
     }
@@ -36,13 +38,13 @@ public record MinimumRate(long bytesPerSecond, long periodSeconds) {
     /** The minimum rate of {@code ex}'s bodies (none when nothing set it). */
     static MinimumRate of(HttpServerExchange ex) {
         MinimumRate r = ex.getAttachment(KEY);
-        return r != null ? r : new MinimumRate(0, 0);
+        return r != null ? r : new MinimumRate(0, 0, 0);
     }
 
     /** Measures both bodies of {@code ex} (before anything reads or writes them). */
     void guard(HttpServerExchange ex) {
         ex.putAttachment(KEY, this);
-        if (off()) {
+        if (off() && idleSeconds <= 0) {
             return;
         }
         ex.addRequestWrapper((factory, e) -> new Source(factory.create(), new Meter(e, "sending its request body")));
@@ -55,6 +57,8 @@ public record MinimumRate(long bytesPerSecond, long periodSeconds) {
         private final String doing;
         private long waited;
         private long moved;
+        /** Time spent waiting since the last byte moved. */
+        private long idle;
         private boolean cut;
 
         Meter(HttpServerExchange ex, String doing) {
@@ -65,6 +69,7 @@ public record MinimumRate(long bytesPerSecond, long periodSeconds) {
         long moved(long n) {
             if (n > 0) {
                 moved += n;
+                idle = 0;
             }
             return n;
         }
@@ -80,8 +85,18 @@ public record MinimumRate(long bytesPerSecond, long periodSeconds) {
         }
 
         void waited(long since) throws SlowClientException {
-            waited += System.nanoTime() - since;
-            if (waited < TimeUnit.SECONDS.toNanos(periodSeconds)) {
+            long w = System.nanoTime() - since;
+            waited += w;
+            idle += w;
+            // The I/O timeout of the connection cannot see this: each read that finds
+            // nothing after a slice of waiting pushes Undertow's read deadline on.
+            if (idleSeconds > 0 && idle >= TimeUnit.SECONDS.toNanos(idleSeconds)) {
+                cut = true;
+                IoUtils.safeClose(ex.getConnection());
+                throw new SlowClientException(String.format("client stalled %s: nothing moved for %.0f s "
+                        + "(DLREPO_IO_TIMEOUT=%d)", doing, idle / 1e9, idleSeconds));
+            }
+            if (off() || waited < TimeUnit.SECONDS.toNanos(periodSeconds)) {
                 return;
             }
             long due = (long) (bytesPerSecond * (waited / 1e9));

@@ -6,7 +6,9 @@ import java.util.Map;
 
 /**
  * Names in the order people expect of versions: runs of digits compare as numbers, so
- * {@code v1.10} comes after {@code v1.9} and {@code 2026-11-30.10} after {@code .9}.
+ * {@code v1.10} comes after {@code v1.9} and {@code 2026-11-30.10} after {@code .9}; a
+ * pre-release comes before its release ({@code v2.4.0-rc1} and {@code v2.4.0~beta}
+ * before {@code v2.4.0}, as in semantic versions and Debian's).
  */
 final class NaturalOrder implements Comparator<String> {
     static final NaturalOrder INSTANCE = new NaturalOrder();
@@ -43,8 +45,18 @@ final class NaturalOrder implements Comparator<String> {
                 j++;
             }
         }
-        int c = Integer.compare(a.length() - i, b.length() - j);
-        return c != 0 ? c : a.compareTo(b);
+        boolean aLeft = i < a.length();
+        boolean bLeft = j < b.length();
+        if (aLeft != bLeft) {
+            // one is the other plus a suffix: a pre-release suffix makes it the lower one
+            return aLeft ? (preRelease(a, i) ? -1 : 1) : (preRelease(b, j) ? 1 : -1);
+        }
+        return a.compareTo(b);
+    }
+
+    private static boolean preRelease(String s, int at) {
+        char c = s.charAt(at);
+        return c == '~' || c == '-' && at + 1 < s.length() && Character.isLetter(s.charAt(at + 1));
     }
 
     private static int run(String s, int from) {

@@ -24,6 +24,7 @@ class PagesTest {
     static void setUp() throws Exception {
         s = TestServer.start(Map.of("DLREPO_FSYNC", "0"));
         s.uploadFinalized("/branches/main/v1.9/build/deb/pkg.deb", "nine");
+        s.uploadFinalized("/branches/main/v1.10-rc1/build/deb/pkg.deb", "ten, almost");
         s.uploadFinalized("/branches/main/v1.10/build/deb/pkg.deb", "ten");
         s.uploadFinalized("/branches/main/v1.10/build/doc/guide/index.html", "<p>guide</p>");
         assertStatus(200, s.json("PATCH", "/branches/main/v1.10/build/", "{\"job\": {\"arch\": \"x86_64\"}}"));
@@ -68,7 +69,8 @@ class PagesTest {
     @Test
     void tagsAreInNaturalVersionOrderNewestFirst() throws Exception {
         String body = page("/branches/main/").body();
-        assertTrue(body.indexOf("href=\"v1.10/\"") < body.indexOf("href=\"v1.9/\""), body);
+        assertTrue(body.indexOf("href=\"v1.10/\"") < body.indexOf("href=\"v1.10-rc1/\""), body);
+        assertTrue(body.indexOf("href=\"v1.10-rc1/\"") < body.indexOf("href=\"v1.9/\""), body);
     }
 
     @Test
@@ -94,6 +96,19 @@ class PagesTest {
             assertTrue(r.body().startsWith("{\"tag\":{\"name\":\"v1.10\","), r.body());
         }
         assertEquals("{\"branches\":\"/branches/\"}", s.get("/").body());
+    }
+
+    @Test
+    void aRefusedBrowserGetsAPageAndTheLoginPrompt() throws Exception {
+        try (dlrepo.TestAuth auth = new dlrepo.TestAuth().user("alice", "pw", "dev").acl("dev", "r /**");
+                TestServer a = auth.start()) {
+            HttpResponse<String> r = a.send(a.request("/branches/").header("Accept", "text/html").GET().build());
+            assertStatus(401, r);
+            assertTrue(r.headers().firstValue("WWW-Authenticate").orElse("").startsWith("Basic realm="),
+                    r.headers().map().toString());
+            assertEquals("text/html; charset=utf-8", r.headers().firstValue("Content-Type").orElse(""));
+            assertTrue(r.body().contains("<title>401 · dlrepo</title>"), r.body());
+        }
     }
 
     @Test

@@ -27,6 +27,7 @@ import org.xnio.conduits.StreamSourceConduit;
 public record MinimumRate(long bytesPerSecond, long periodSeconds, long idleSeconds) {
     /** The longest single wait, so that a cut is noticed soon after it is due. */
     private static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    private static final long MIN_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     /** Whether there is no minimum rate (an idle limit may still apply to blocking waits). */
     public boolean off() {
@@ -80,8 +81,14 @@ public record MinimumRate(long bytesPerSecond, long periodSeconds, long idleSeco
             }
         }
 
+        /**
+         * At most {@link #SLICE_NANOS}, and at least a millisecond: the conduits below count
+         * in milliseconds, and a wait of 0 ms is a wait without end (a blocking read with a
+         * deadline asks for what is left of it, at times less than a millisecond: a stalled
+         * upload then held its worker until the client went away).
+         */
         long slice(long time, TimeUnit unit) {
-            return Math.min(unit.toNanos(time), SLICE_NANOS);
+            return Math.max(MIN_SLICE_NANOS, Math.min(unit.toNanos(time), SLICE_NANOS));
         }
 
         void waited(long since) throws SlowClientException {

@@ -108,7 +108,10 @@ final class JobPage {
                 dist = "./";
             }
             String suffix = found.isEmpty() ? "" : "-" + (found.size() + 1);
-            found.add(Map.of("path", formatUrl + PageFilters.path(root), "dist", dist, "id", id + suffix));
+            // a signed repository is used with its key; only an unsigned one needs [trusted=yes]
+            boolean signed = files.contains(dir + "InRelease") || files.contains(dir + "Release.gpg");
+            found.add(Map.of("path", formatUrl + PageFilters.path(root), "dist", dist, "id", id + suffix,
+                    "options", signed ? "" : "[trusted=yes] "));
         }
         return found;
     }

@@ -50,6 +50,7 @@ class FormatPagesTest {
         }
         s.uploadFinalized(JOB + "deb/Release", "Origin: test");
         s.uploadFinalized(JOB + "debstd/dists/stable/Release", "Suite: stable");
+        s.uploadFinalized(JOB + "debstd/dists/stable/InRelease", "signed Suite: stable");
         s.uploadFinalized(JOB + "debstd/dists/stable/main/binary-amd64/Packages", "");
         s.uploadFinalized(JOB + "rpm/el9/x86_64/repodata/repomd.xml", "<repomd/>");
         byte[] manifest = "{}".getBytes(StandardCharsets.UTF_8);
@@ -189,7 +190,8 @@ class FormatPagesTest {
         String body = text(page(JOB).body());
         assertTrue(body.contains("echo 'deb [trusted=yes] " + base + JOB + "deb/ ./' | sudo tee "
                 + "/etc/apt/sources.list.d/dlrepo-main-v1-build-deb.list"), body);
-        assertTrue(body.contains("echo 'deb [trusted=yes] " + base + JOB + "debstd/ stable main' | sudo tee "
+        // signed (InRelease): used with its key, not trusted blindly
+        assertTrue(body.contains("echo 'deb " + base + JOB + "debstd/ stable main' | sudo tee "
                 + "/etc/apt/sources.list.d/dlrepo-main-v1-build-debstd.list"), body);
         assertTrue(body.contains("sudo tee /etc/yum.repos.d/dlrepo-main-v1-build-rpm.repo <<'EOF'\n"
                 + "[dlrepo-main-v1-build-rpm]\nname=dlrepo-main-v1-build-rpm\nbaseurl=" + base + JOB

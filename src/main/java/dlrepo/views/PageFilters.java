@@ -24,12 +24,21 @@ final class PageFilters extends AbstractExtension {
 
     @Override
     public Map<String, Filter> getFilters() {
-        return Map.of("utc", filter(PageFilters::utc), "ago", filter(PageFilters::ago), "size",
-                filter(PageFilters::size), "seg", text(PageFilters::segment), "path", text(PageFilters::path),
+        return Map.of("utc", number(PageFilters::utc), "ago", number(PageFilters::ago), "size",
+                number(PageFilters::size), "seg", text(PageFilters::segment), "path", text(PageFilters::path),
                 "sh", text(PageFilters::shell));
     }
 
+    private static Filter number(Function<Number, String> f) {
+        return of((Object input) -> input instanceof Number n ? f.apply(n) : input == null ? "" : input.toString());
+    }
+
     private static Filter text(Function<String, String> f) {
+        return of((Object input) -> input == null ? "" : f.apply(input.toString()));
+    }
+
+    /** A filter without arguments applying {@code f} to its input. */
+    private static Filter of(java.util.function.UnaryOperator<Object> f) {
         return new Filter() {
             @Override
             public List<String> getArgumentNames() {
@@ -40,7 +49,7 @@ final class PageFilters extends AbstractExtension {
             public Object apply(Object input, Map<String, Object> args,
                     io.pebbletemplates.pebble.template.PebbleTemplate self,
                     io.pebbletemplates.pebble.template.EvaluationContext context, int line) {
-                return input == null ? "" : f.apply(input.toString());
+                return f.apply(input);
             }
         };
     }
@@ -68,25 +77,9 @@ final class PageFilters extends AbstractExtension {
         return b.toString();
     }
 
+    /** Each segment of a relative path percent-encoded. */
     static String path(String s) {
         return String.join("/", java.util.Arrays.stream(s.split("/", -1)).map(PageFilters::segment).toList());
-    }
-
-
-    private static Filter filter(Function<Number, String> f) {
-        return new Filter() {
-            @Override
-            public List<String> getArgumentNames() {
-                return List.of();
-            }
-
-            @Override
-            public Object apply(Object input, Map<String, Object> args,
-                    io.pebbletemplates.pebble.template.PebbleTemplate self,
-                    io.pebbletemplates.pebble.template.EvaluationContext context, int line) {
-                return input instanceof Number n ? f.apply(n) : input == null ? "" : input.toString();
-            }
-        };
     }
 
     static String utc(Number seconds) {

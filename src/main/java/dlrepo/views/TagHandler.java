@@ -106,7 +106,7 @@ public final class TagHandler implements HttpHandler {
             throw HttpError.notFound("Tag " + tag.branch().name() + "/" + tag.name() + " not found");
         }
         if (Boolean.TRUE.equals(released) && !publisher.isConfigured()) {
-            throw new HttpError(421, "Cannot release: DLREPO_PUBLISH_URL and DLREPO_PUBLISH_AUTH are not configured");
+            throw new HttpError(421, "Cannot release: publishing to other servers (DLREPO_PUBLISH_URL) is not built in this version");
         }
         tag.update(locked, stable, null, description);
         if (Boolean.TRUE.equals(released)) {

@@ -52,7 +52,7 @@ public final class BranchHandler implements HttpHandler {
             throw HttpError.notFound("Branch " + branch.name() + " not found");
         }
         boolean releasedOnly = ex.getQueryParameters().containsKey("released");
-        List<Object> tags = new ArrayList<>();
+        List<Map<String, Object>> tags = new ArrayList<>();
         for (Tag t : branch.tags()) {
             if ((!releasedOnly || t.isReleased()) && access.canRead(ex, Urls.tag(t))) {
                 tags.add(Views.tagSummary(t));
@@ -78,12 +78,7 @@ public final class BranchHandler implements HttpHandler {
             Responses.json(ex, Map.of("branch", m));
             return;
         }
-        List<Map<String, Object>> byVersion = new ArrayList<>();
-        for (Object t : tags) {
-            @SuppressWarnings("unchecked")
-            Map<String, Object> tm = (Map<String, Object>) t;
-            byVersion.add(tm);
-        }
+        List<Map<String, Object>> byVersion = new ArrayList<>(tags);
         byVersion.sort(NaturalOrder.newestFirst());
         View.send(ex, "branch", Map.of("branch", m), Map.of("tags", byVersion, "doomed", doomed));
     }

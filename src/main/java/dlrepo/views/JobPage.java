@@ -33,6 +33,7 @@ final class JobPage {
             }
         });
         List<Map<String, Object>> formats = new ArrayList<>();
+        boolean image = false;
         @SuppressWarnings("unchecked")
         List<String> names = (List<String>) view.get("artifact_formats");
         for (String name : names) {
@@ -47,6 +48,7 @@ final class JobPage {
             m.put("apt", aptSources(files, PageFilters.segment(name) + "/", id));
             m.put("yum", yumRepos(files, PageFilters.segment(name) + "/", id));
             formats.add(m);
+            image |= name.equals(ArtifactFormat.CONTAINER) && !files.isEmpty();
         }
         String user = job.tag().branch().repository().user();
         Map<String, Object> page = new LinkedHashMap<>();
@@ -57,7 +59,7 @@ final class JobPage {
         page.put("tag", job.tag().name());
         page.put("user_repo", user == null ? "" : user);
         // the registry's name of this job's image (registry.md): <branch>/<job>, u/<user>/ in a user repo
-        if (names.contains(ArtifactFormat.CONTAINER) && !job.format(ArtifactFormat.CONTAINER).files().isEmpty()) {
+        if (image) {
             page.put("image", (user == null ? "" : "u/" + user + "/") + job.tag().branch().name() + "/" + job.name()
                     + ":" + job.tag().name());
         }

@@ -39,6 +39,7 @@ public record Config(
         long shutdownTimeout,
         long registryIdleTimeout,
         int registryMaxPending,
+        long cacheSize,
         PageSettings pages,
         Auth auth,
         Map<String, String> env) {
@@ -157,6 +158,7 @@ public record Config(
                 r.number("DLREPO_SHUTDOWN_TIMEOUT", 30, 0, 86400),
                 r.number("DLREPO_REGISTRY_IDLE_TIMEOUT", 3600, 1, 7 * 86400),
                 (int) r.number("DLREPO_REGISTRY_MAX_PENDING", 10_000, 1, 10_000_000),
+                r.bytes("DLREPO_CACHE_SIZE", 32L << 20),
                 pages,
                 auth(r),
                 Map.copyOf(env));
@@ -242,6 +244,29 @@ public record Config(
                 throw new ConfigException(name, v.get(), "must be between " + min + " and " + max);
             }
             return n;
+        }
+
+        /** A size in bytes: a number, or with a K, M or G suffix (powers of 1024). */
+        long bytes(String name, long def) {
+            Optional<String> v = optional(name);
+            if (v.isEmpty()) {
+                return def;
+            }
+            java.util.regex.Matcher m = Pattern.compile("(\\d{1,12})([KkMmGg]?)").matcher(v.get());
+            if (!m.matches()) {
+                throw new ConfigException(name, v.get(), "expected a number of bytes, optionally with K, M or G");
+            }
+            int shift = switch (m.group(2).toUpperCase(Locale.ROOT)) {
+                case "K" -> 10;
+                case "M" -> 20;
+                case "G" -> 30;
+                default -> 0;
+            };
+            long n = Long.parseLong(m.group(1));
+            if (n > (Long.MAX_VALUE >> shift)) {
+                throw new ConfigException(name, v.get(), "too large");
+            }
+            return n << shift;
         }
 
         boolean bool(String name, boolean def) {

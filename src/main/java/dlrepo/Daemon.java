@@ -34,10 +34,14 @@ import dlrepo.http.ReadableCopies;
 import dlrepo.views.UserHomeHandler;
 import dlrepo.views.VersionHandler;
 import dlrepo.http.Router;
+import dlrepo.http.ListingCache;
+import dlrepo.http.Target;
 import dlrepo.views.TagHandler;
 import dlrepo.publish.Publisher;
 import dlrepo.registry.RegistryHandler;
 import io.undertow.Handlers;
+import java.nio.file.Path;
+import java.util.function.Function;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.DefaultByteBufferPool;
@@ -67,6 +71,7 @@ public final class Daemon implements AutoCloseable {
     private final UnaryOperator<CleanupScheduler.Work> decorateCleanup;
     private CleanupScheduler scheduler;
     private AuthService auth;
+    private ListingCache listings;
     private ServerSocketChannel inheritedChannel;
     private AcceptingChannel<StreamConnection> accepting;
     private RootLock rootLock;
@@ -87,10 +92,20 @@ public final class Daemon implements AutoCloseable {
         return scheduler;
     }
 
-    /** SIGHUP: re-read the auth file and ACLs, flush the auth cache. */
-    public void reloadAuth() {
+    public ListingCache listings() {
+        return listings;
+    }
+
+    /**
+     * SIGHUP: re-read the auth file and ACLs, flush the auth cache, and drop the listing
+     * cache (the root may have been changed by hand).
+     */
+    public void reload() {
         if (auth != null) {
             auth.reload();
+        }
+        if (listings != null) {
+            listings.dropAll();
         }
     }
 
@@ -130,24 +145,30 @@ public final class Daemon implements AutoCloseable {
         }
         StaticHandler staticFiles = new StaticHandler(config.staticDir());
         ReadableCopies copies = new ReadableCopies(storage, access);
+        listings = new ListingCache(storage.disk().versions(), config.cacheSize());
+        ListingCache cache = listings;
+        Access acl = access;
+        // a product level reads the jobs its links lead to: it depends on the whole repository
+        Function<Target, Path> repository = target -> target.repo().path();
         Router router = new Router(storage, access, new Router.Routes(
-                new HomeHandler(storage, access, config.pages().latestReleases()),
-                new UserHomeHandler(access, config.pages().latestReleasesUser()),
-                new BranchesHandler(access),
-                new BranchHandler(cleanup, access),
-                new TagHandler(cleanup, publisher, access),
-                new JobHandler(cleanup, access),
+                cache.wrap(new HomeHandler(storage, access, config.pages().latestReleases()),
+                        target -> storage.root(), acl),
+                cache.wrap(new UserHomeHandler(access, config.pages().latestReleasesUser()), repository, acl),
+                cache.wrap(new BranchesHandler(access), target -> target.repo().branchesDir(), acl),
+                cache.wrap(new BranchHandler(cleanup, access), target -> target.branch().path(), acl),
+                cache.wrap(new TagHandler(cleanup, publisher, access), target -> target.tag().path(), acl),
+                cache.wrap(new JobHandler(cleanup, access), target -> target.job().path(), acl),
                 ArchiveHandler.job(access),
-                new FormatHandler(cleanup, access, sender),
+                cache.wrap(new FormatHandler(cleanup, access, sender), target -> target.format().path(), acl),
                 new FormatFileHandler(),
                 ArchiveHandler.format(),
                 new FormatSumsHandler(),
                 new ArtifactHandler(sender, config.chunkSize(), access, copies),
-                new ProductsHandler(access),
-                new ProductHandler(access),
-                new ProductVariantHandler(access),
-                new ProductBranchHandler(access),
-                new VersionHandler(access),
+                cache.wrap(new ProductsHandler(access), repository, acl),
+                cache.wrap(new ProductHandler(access), repository, acl),
+                cache.wrap(new ProductVariantHandler(access), repository, acl),
+                cache.wrap(new ProductBranchHandler(access), repository, acl),
+                cache.wrap(new VersionHandler(access), repository, acl),
                 ArchiveHandler.version(access),
                 Map.of("cleanup", new CleanupHandler(scheduler),
                         "cli", new CliHandler(config.publicUrl(), CliHandler.defaultLocations(System.getenv("PATH"))),

@@ -33,7 +33,7 @@ public final class Main {
             return;
         }
         onUsr1.set(() -> daemon.cleanup().schedule(true, "signal"));
-        onHup.set(daemon::reloadAuth);
+        onHup.set(daemon::reload);
         Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "shutdown"));
         // SIGTERM/SIGINT: run the shutdown hook (graceful stop) and exit 0, not 143.
         Signal.handle(new Signal("TERM"), s -> System.exit(0));

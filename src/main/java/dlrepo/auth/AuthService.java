@@ -323,6 +323,15 @@ public final class AuthService implements Access, AutoCloseable {
         return id != null && rules.acls().allows(id, Operation.READ, path);
     }
 
+    /** The caller's identity and the ACLs in force (a reload makes new ones). */
+    private record Viewer(Identity identity, Acls acls) {
+    }
+
+    @Override
+    public Object viewer(HttpServerExchange ex) {
+        return new Viewer(ex.getAttachment(IDENTITY), rules.acls());
+    }
+
     @Override
     public boolean canAdd(HttpServerExchange ex, String path) {
         Identity id = ex.getAttachment(IDENTITY);

@@ -256,7 +256,7 @@ public final class ArtifactFormat extends Level {
         try {
             boolean linked = sameFile(target, storage().blobs().path(d));
             if (linked && !existed) {
-                Files.delete(target);
+                storage().disk().delete(target);
                 storage().disk().syncDir(target.getParent());
                 linked = false;
             }
@@ -302,6 +302,7 @@ public final class ArtifactFormat extends Level {
         for (Path dir = file.getParent(); dir.startsWith(path()) && !dir.equals(path()); dir = dir.getParent()) {
             try {
                 Files.delete(dir);
+                storage().disk().changed(dir);
             } catch (java.nio.file.DirectoryNotEmptyException | java.nio.file.NoSuchFileException e) {
                 break;
             }
@@ -347,7 +348,7 @@ public final class ArtifactFormat extends Level {
                     for (String rel : before.keySet()) {
                         Path p = files.containsKey(rel) ? null : fileOrNull(rel);
                         if (p != null) {
-                            Files.deleteIfExists(p);
+                            disk.delete(p);
                         }
                     }
                     for (Map.Entry<String, Digest> e : files.entrySet()) {
@@ -529,7 +530,7 @@ public final class ArtifactFormat extends Level {
         for (String rel : before.keySet()) {
             Path p = after.containsKey(rel) ? null : fileOrNull(rel);
             if (p != null) {
-                Files.deleteIfExists(p);
+                storage().disk().delete(p);
             }
         }
         for (Map.Entry<String, Path> e : after.entrySet()) {
@@ -650,7 +651,7 @@ public final class ArtifactFormat extends Level {
     private int removeStrays(Scan scan, Map<String, Digest> digests) throws IOException {
         int removed = 0;
         for (Path t : scan.temporary()) {
-            Files.deleteIfExists(t);
+            storage().disk().delete(t);
             removed++;
         }
         for (String rel : scan.visible().keySet()) {
@@ -659,6 +660,7 @@ public final class ArtifactFormat extends Level {
                         path(), rel);
                 Path file = path().resolve(rel);
                 Files.delete(file);
+                storage().disk().changed(file);
                 removeEmptyParents(file);
                 removed++;
             }

@@ -236,16 +236,20 @@ public final class BlobStore {
 
     private void linkBlob(Digest d, Path target) throws IOException {
         Path blob = path(d);
-        for (int attempt = 0;; attempt++) {
-            try {
-                linkReplacing(blob, target);
-                break;
-            } catch (FileSystemException e) {
-                if (!tooManyLinks(e) || attempt >= MAX_LINK_RETRIES) {
-                    throw e;
+        try {
+            for (int attempt = 0;; attempt++) {
+                try {
+                    linkReplacing(blob, target);
+                    break;
+                } catch (FileSystemException e) {
+                    if (!tooManyLinks(e) || attempt >= MAX_LINK_RETRIES) {
+                        throw e;
+                    }
+                    newGeneration(d);
                 }
-                newGeneration(d);
             }
+        } finally {
+            disk.changed(target);
         }
         disk.syncDir(target.getParent());
         recent.record(d, target);

@@ -47,11 +47,36 @@ public final class Disk {
     private final Path trash;
     /** The storage root (the trash's parent): no symbolic link is followed below it. */
     private final Path root;
+    private final TreeVersions versions;
 
     public Disk(boolean fsync, Path trash) {
         this.fsync = fsync;
         this.trash = trash;
         this.root = trash.getParent();
+        this.versions = new TreeVersions(root);
+    }
+
+    /** The versions of the folders, raised by every change made through this class. */
+    public TreeVersions versions() {
+        return versions;
+    }
+
+    /**
+     * Records that {@code p} changed, for a change not made by a method of this class
+     * (links, renames, journal appends): call it once the change is made, and also when
+     * it failed half-way.
+     */
+    public void changed(Path p) {
+        versions.changed(p);
+    }
+
+    /** Deletes a file if it exists; returns whether it did. */
+    public boolean delete(Path file) throws IOException {
+        try {
+            return Files.deleteIfExists(file);
+        } finally {
+            versions.changed(file);
+        }
     }
 
     public boolean fsync() {
@@ -105,6 +130,7 @@ public final class Disk {
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(tmp);
+            versions.changed(target);
         }
         syncDir(target.getParent());
     }
@@ -123,6 +149,14 @@ public final class Disk {
 
     /** Creates or removes an empty flag file. */
     public void setFlag(Path flag, boolean on) throws IOException {
+        try {
+            setFlagFile(flag, on);
+        } finally {
+            versions.changed(flag);
+        }
+    }
+
+    private void setFlagFile(Path flag, boolean on) throws IOException {
         if (on) {
             try {
                 Files.createFile(flag, attribute(FILE_MODE));
@@ -148,7 +182,11 @@ public final class Disk {
     public void createDirectories(Path dir) throws IOException {
         TreePaths.checkRoom("Path", dir, TreePaths.RESERVED_ENTRY);
         TreePaths.refuseLinks(() -> "Cannot create " + Names.printable(root.relativize(dir).toString()), root, dir);
-        create(dir);
+        try {
+            create(dir);
+        } finally {
+            versions.changed(dir);
+        }
     }
 
     private void create(Path dir) throws IOException {
@@ -219,6 +257,8 @@ public final class Disk {
             Files.move(dir, doomed, StandardCopyOption.ATOMIC_MOVE);
         } catch (NoSuchFileException e) {
             return;
+        } finally {
+            versions.changed(dir);
         }
         syncDir(dir.getParent());
         deleteTree(doomed);

@@ -50,7 +50,14 @@ final class FormatJournal {
      * it takes the entry back. If the append fails, the journal is left as it was.
      */
     long append(String relPath, Digest d) throws IOException {
-        byte[] line = line(relPath, d);
+        try {
+            return appendLine(line(relPath, d));
+        } finally {
+            disk.changed(file);
+        }
+    }
+
+    private long appendLine(byte[] line) throws IOException {
         boolean created = !exists();
         try (FileChannel ch = FileChannel.open(file, EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE), Disk.attribute(Disk.FILE_MODE))) {
@@ -92,6 +99,8 @@ final class FormatJournal {
             if (disk.fsync()) {
                 ch.force(false);
             }
+        } finally {
+            disk.changed(file);
         }
     }
 
@@ -131,7 +140,7 @@ final class FormatJournal {
 
     /** Deletes the journal (its entries must be in {@code .digests} by now). */
     void delete() throws IOException {
-        if (Files.deleteIfExists(file)) {
+        if (disk.delete(file)) {
             disk.syncDir(file.getParent());
         }
     }

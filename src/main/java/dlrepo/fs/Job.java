@@ -101,7 +101,7 @@ public final class Job extends Level {
             requireExists();
             if (Boolean.FALSE.equals(locked) && isLocked()) {
                 disk.setFlag(path().resolve(".locked"), false);
-                Files.deleteIfExists(path().resolve(".digest"));
+                disk.delete(path().resolve(".digest"));
             }
             if (internal != null && internal != isInternal()) {
                 if (isLocked()) {

@@ -121,7 +121,7 @@ public final class ProductTree {
             if (target.isEmpty() || formats.isEmpty()) {
                 // a version folder exists only while it links a format (its first
                 // format, created later, links the job: linkFormat)
-                Files.deleteIfExists(job.path().resolve(".product"));
+                repo.storage().disk().delete(job.path().resolve(".product"));
                 return;
             }
             Path version = target.get();
@@ -292,7 +292,7 @@ public final class ProductTree {
                 if (!hasLinksInto(version, f.job().path())) {
                     // the job has no format left in the version, which another job's
                     // unlinking may prune at any time: its link back would dangle
-                    Files.deleteIfExists(f.job().path().resolve(".product"));
+                    repo.storage().disk().delete(f.job().path().resolve(".product"));
                 }
             }
         } finally {
@@ -308,7 +308,7 @@ public final class ProductTree {
                 Path version = linkedVersion(dir);
                 if (version != null) {
                     removeLinks(dir, version);
-                    Files.deleteIfExists(dir.resolve(".product"));
+                    repo.storage().disk().delete(dir.resolve(".product"));
                 }
             } finally {
                 lock.unlock();
@@ -349,7 +349,7 @@ public final class ProductTree {
                 Path target = p.getParent().resolve(Files.readSymbolicLink(p)).normalize();
                 if (target.startsWith(dir)) {
                     changed(version);
-                    Files.deleteIfExists(p);
+                    repo.storage().disk().delete(p);
                 } else {
                     left = true;
                 }
@@ -360,10 +360,10 @@ public final class ProductTree {
         if (left) {
             return;
         }
-        Files.deleteIfExists(version.resolve(".stamp"));
+        repo.storage().disk().delete(version.resolve(".stamp"));
         for (Path p = version; p.startsWith(path()) && !p.equals(path()); p = p.getParent()) {
             try {
-                Files.deleteIfExists(p);
+                repo.storage().disk().delete(p);
             } catch (DirectoryNotEmptyException e) {
                 break;
             }
@@ -403,6 +403,7 @@ public final class ProductTree {
             Files.move(tmp, link, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(tmp);
+            repo.storage().disk().changed(link);
         }
         repo.storage().disk().syncDir(link.getParent());
     }

@@ -292,6 +292,8 @@ public final class Quota {
         used = value;
         if (Files.isDirectory(repoDir, LinkOption.NOFOLLOW_LINKS)) {
             disk.writeAtomically(file(), (value + "\n").getBytes(StandardCharsets.US_ASCII));
+        } else {
+            disk.changed(file()); // the usage shown changed all the same
         }
     }
 

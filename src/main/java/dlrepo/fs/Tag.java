@@ -84,7 +84,7 @@ public final class Tag extends Level {
             if (description != null) {
                 Path file = path().resolve(".description");
                 if (description.isBlank()) {
-                    Files.deleteIfExists(file);
+                    disk.delete(file);
                 } else {
                     disk.writeAtomically(file, (description.strip() + "\n").getBytes(StandardCharsets.UTF_8));
                 }
@@ -98,7 +98,7 @@ public final class Tag extends Level {
         try (TreeLocks.Lease l = lock(true)) {
             requireExists();
             if (status == null) {
-                Files.deleteIfExists(file);
+                disk().delete(file);
             } else {
                 disk().writeAtomically(file, (status + "\n").getBytes(StandardCharsets.UTF_8));
             }

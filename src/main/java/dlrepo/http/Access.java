@@ -17,6 +17,13 @@ public interface Access {
     /** Whether the caller may add (upload, push) under {@code path}. */
     boolean canAdd(HttpServerExchange ex, String path);
 
+    /**
+     * What every decision of this class about the caller depends on (equal values: the
+     * same answers): a listing computed for one caller may be served to another with an
+     * equal viewer.
+     */
+    Object viewer(HttpServerExchange ex);
+
     /** The caller's rights as the product tree needs them. */
     default ProductAccess products(HttpServerExchange ex) {
         return path -> canAdd(ex, path);
@@ -47,6 +54,11 @@ public interface Access {
         @Override
         public HttpError readRefusal(HttpServerExchange ex, String path) {
             return new HttpError(403, "May not read " + path);
+        }
+
+        @Override
+        public Object viewer(HttpServerExchange ex) {
+            return "everybody";
         }
     };
 }

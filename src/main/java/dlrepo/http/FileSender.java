@@ -155,7 +155,8 @@ public final class FileSender {
         return sb.toString();
     }
 
-    private static boolean matches(String ifNoneMatch, String etag) {
+    /** Whether an If-None-Match header names {@code etag} (or is {@code *}). */
+    static boolean matches(String ifNoneMatch, String etag) {
         if (ifNoneMatch == null) {
             return false;
         }

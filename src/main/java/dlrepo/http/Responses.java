@@ -59,6 +59,9 @@ public final class Responses {
     }
 
     public static void send(HttpServerExchange ex, int status, String contentType, byte[] data) {
+        if (status == 200 && ListingCache.answer(ex, contentType, data)) {
+            return;
+        }
         ex.setStatusCode(status);
         ex.getResponseHeaders().put(Headers.CONTENT_TYPE, contentType);
         ex.setResponseContentLength(data.length);

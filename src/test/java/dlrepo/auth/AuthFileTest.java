@@ -170,13 +170,13 @@ class AuthFileTest {
                 assertEquals(401, Caller.basic(s, "alice", "new-pw").status("GET", "/branches/"));
                 assertEquals(401, Caller.basic(s, "bob", "bob-pw").status("GET", "/branches/"));
                 // what SIGHUP runs
-                s.daemon().reloadAuth();
+                s.daemon().reload();
                 assertEquals(401, Caller.basic(s, "alice", "old-pw").status("GET", "/branches/"));
                 assertStatus(200, Caller.basic(s, "alice", "new-pw").get("/branches/"));
                 assertStatus(200, Caller.basic(s, "bob", "bob-pw").get("/branches/"));
                 // the file removed: a reload leaves nobody (logged)
                 java.nio.file.Files.delete(setup.authFile);
-                s.daemon().reloadAuth();
+                s.daemon().reload();
                 assertEquals(401, Caller.basic(s, "bob", "bob-pw").status("GET", "/branches/"));
             }
         }

@@ -173,8 +173,8 @@ class LdapTest {
             assertStatus(200, Caller.basic(s, "alice", "new-pw").get("/branches/"));
             // the cache is keyed by the credentials: another password is not served from it
             assertEquals(401, Caller.basic(s, "alice", "alice-pw2").status("GET", "/branches/"));
-            // SIGHUP (reloadAuth) flushes the cache
-            s.daemon().reloadAuth();
+            // SIGHUP (reload) flushes the cache
+            s.daemon().reload();
             assertEquals(401, Caller.basic(s, "alice", "alice-pw").status("GET", "/branches/"));
             assertStatus(200, Caller.basic(s, "alice", "new-pw").get("/branches/"));
         }

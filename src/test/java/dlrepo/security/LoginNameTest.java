@@ -97,7 +97,7 @@ class LoginNameTest {
                 }
                 // the file is checked when read (here on SIGHUP): the log says which lines are ignored
                 try (LogCapture reload = new LogCapture()) {
-                    s.daemon().reloadAuth();
+                    s.daemon().reload();
                     String text2 = reload.text();
                     assertTrue(text2.contains("differ only in case"), text2);
                     assertTrue(text2.contains("not a valid user name"), text2);

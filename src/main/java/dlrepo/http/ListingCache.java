@@ -1,0 +1,198 @@
+package dlrepo.http;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dlrepo.fs.TreeVersions;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.AttachmentKey;
+import io.undertow.util.HeaderMap;
+import io.undertow.util.HeaderValues;
+import io.undertow.util.Headers;
+import io.undertow.util.HttpString;
+import io.undertow.util.Methods;
+import java.nio.ByteBuffer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.concurrent.TimeUnit;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The answers of the listing levels (JSON and pages), kept per URL and per caller's rights,
+ * and their ETags. An answer is served again only while the version of the folder it was
+ * computed from ({@link TreeVersions}) is unchanged: every change below that folder raises
+ * it before the request that made the change answers, so a client reads its own writes and
+ * nobody reads a stale listing after a write was acknowledged. Access control stays exact:
+ * the key holds what the ACL decisions depend on ({@link Access#viewer}).
+ *
+ * <p>Every listing answer carries an {@code ETag} (a digest of its bytes, also with the
+ * cache off) and {@code Cache-Control: no-cache}: {@code If-None-Match} gets a 304.
+ */
+public final class ListingCache {
+    private static final Logger LOG = LoggerFactory.getLogger(ListingCache.class);
+    private static final AttachmentKey<Capture> CAPTURE = AttachmentKey.create(Capture.class);
+    /** Pages show relative times ("3 minutes ago"): they are rendered again this often. */
+    private static final long PAGE_LIFETIME_NANOS = Duration.ofSeconds(10).toNanos();
+    /** Bound on how long a change made behind the daemon's back stays unseen without SIGHUP. */
+    private static final Duration LIFETIME = Duration.ofSeconds(60);
+    /** What an entry costs beyond its body: key, headers, objects (an estimate). */
+    private static final int OVERHEAD = 512;
+
+    private record Key(HttpString method, String uri, String query, boolean page, String host, Object viewer) {
+    }
+
+    private record Entry(Path folder, long version, long modified, long expires, String etag, List<HttpString> names,
+            List<String> values, byte[] body) {
+    }
+
+    private final TreeVersions versions;
+    private final Cache<Key, Entry> entries;
+    private final LongAdder hits = new LongAdder();
+    private final LongAdder misses = new LongAdder();
+
+    /** A cache of at most {@code maxBytes} (0: none kept, answers still get their ETag). */
+    public ListingCache(TreeVersions versions, long maxBytes) {
+        this.versions = versions;
+        this.entries = maxBytes <= 0 ? null
+                : Caffeine.newBuilder().maximumWeight(maxBytes).expireAfterWrite(LIFETIME)
+                        .weigher((Key k, Entry e) -> OVERHEAD + e.body.length + 2 * k.uri.length()
+                                + (k.query == null ? 0 : 2 * k.query.length()))
+                        .build();
+    }
+
+    /**
+     * {@code level} with its GET and HEAD answers cached; {@code folder} names the folder
+     * (from the request's {@link Target}) whose content the answer is computed from.
+     */
+    public HttpHandler wrap(HttpHandler level, Function<Target, Path> folder, Access access) {
+        return ex -> {
+            if (!Responses.isRead(ex)) {
+                level.handleRequest(ex);
+                return;
+            }
+            Path dir = folder.apply(Target.of(ex));
+            long version = versions.of(dir);
+            long modified = modified(dir);
+            Key key = null;
+            if (entries != null) {
+                key = new Key(ex.getRequestMethod(), ex.getRequestURI(), ex.getQueryString(), Responses.wantsHtml(ex),
+                        ex.getRequestScheme() + "://" + ex.getHostAndPort(), access.viewer(ex));
+                Entry e = entries.getIfPresent(key);
+                if (e != null && e.version == version && e.modified == modified && e.folder.equals(dir)
+                        && System.nanoTime() - e.expires < 0) {
+                    hits.increment();
+                    answer(ex, e);
+                    return;
+                }
+            }
+            misses.increment();
+            ex.putAttachment(CAPTURE, new Capture(this, dir, version, modified, key));
+            level.handleRequest(ex);
+        };
+    }
+
+    /** What the entries held weigh, in bytes (an estimate; 0 with the cache off). */
+    public long bytesHeld() {
+        if (entries == null) {
+            return 0;
+        }
+        entries.cleanUp();
+        return entries.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L);
+    }
+
+    /** Drops every entry (SIGHUP: the root may have been changed by hand); logs the counts since the last drop. */
+    public void dropAll() {
+        versions.changedAll();
+        long h = hits.sumThenReset();
+        long m = misses.sumThenReset();
+        if (entries != null) {
+            entries.invalidateAll();
+        }
+        LOG.info("listing cache: dropped after {} hits and {} misses (hit ratio {})", h, m,
+                h + m == 0 ? "n/a" : String.format(java.util.Locale.ROOT, "%.3f", (double) h / (h + m)));
+    }
+
+    /**
+     * Called by {@link Responses#send} for a 200: when the request is a listing, answers it
+     * (200, or 304 if the client has these bytes) with its ETag, keeps it, and returns true.
+     */
+    static boolean answer(HttpServerExchange ex, String contentType, byte[] body) {
+        Capture c = ex.removeAttachment(CAPTURE);
+        if (c == null) {
+            return false;
+        }
+        HeaderMap h = ex.getResponseHeaders();
+        h.put(Headers.CONTENT_TYPE, contentType);
+        h.put(Headers.ETAG, etag(body));
+        h.put(Headers.CACHE_CONTROL, "no-cache");
+        List<HttpString> names = new ArrayList<>();
+        List<String> values = new ArrayList<>();
+        for (HeaderValues hv : h) {
+            if (hv.getHeaderName().equals(Headers.SET_COOKIE)) {
+                continue; // meant for one answer only
+            }
+            for (String v : hv) {
+                names.add(hv.getHeaderName());
+                values.add(v);
+            }
+        }
+        boolean page = contentType.startsWith("text/html");
+        Entry e = new Entry(c.folder, c.version, c.modified, System.nanoTime() + (page ? PAGE_LIFETIME_NANOS : LIFETIME.toNanos()),
+                h.getFirst(Headers.ETAG), List.copyOf(names), List.copyOf(values), body);
+        if (c.key != null) {
+            c.cache.entries.put(c.key, e);
+        }
+        answer(ex, e);
+        return true;
+    }
+
+    private static void answer(HttpServerExchange ex, Entry e) {
+        HeaderMap h = ex.getResponseHeaders();
+        for (int i = 0; i < e.names.size(); i++) {
+            h.put(e.names.get(i), e.values.get(i));
+        }
+        if (FileSender.matches(ex.getRequestHeaders().getFirst(Headers.IF_NONE_MATCH), e.etag)) {
+            h.remove(Headers.CONTENT_TYPE);
+            ex.setStatusCode(304);
+            ex.setResponseContentLength(0);
+            return;
+        }
+        ex.setStatusCode(200);
+        ex.setResponseContentLength(e.body.length);
+        if (!ex.getRequestMethod().equals(Methods.HEAD)) {
+            ex.getResponseSender().send(ByteBuffer.wrap(e.body));
+        }
+    }
+
+    /**
+     * The folder's modification time (-1 if it is missing): an entry added or removed by
+     * hand right in the folder listed is noticed without a SIGHUP.
+     */
+    private static long modified(Path dir) {
+        try {
+            return Files.readAttributes(dir, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+                    .lastModifiedTime().to(TimeUnit.NANOSECONDS);
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    private static String etag(byte[] body) {
+        byte[] d = dlrepo.fs.Digest.sha256().digest(body);
+        return "\"" + HexFormat.of().formatHex(d, 0, 16) + "\"";
+    }
+
+    /** A listing request being answered for the first time: where its answer goes. */
+    private record Capture(ListingCache cache, Path folder, long version, long modified, Key key) {
+    }
+}

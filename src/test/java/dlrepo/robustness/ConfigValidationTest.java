@@ -99,6 +99,15 @@ class ConfigValidationTest {
         assertEquals(5, parse("DLREPO_SHUTDOWN_TIMEOUT", "5").shutdownTimeout());
         assertEquals(7200, parse("DLREPO_REGISTRY_IDLE_TIMEOUT", "7200").registryIdleTimeout());
         assertEquals(1L << 40, parse("DLREPO_USER_QUOTA", Long.toString(1L << 40)).userQuota());
+        assertEquals(32L << 20, parse("DLREPO_CACHE_SIZE", "").cacheSize());
+        assertEquals(0, parse("DLREPO_CACHE_SIZE", "0").cacheSize());
+        assertEquals(1000, parse("DLREPO_CACHE_SIZE", "1000").cacheSize());
+        assertEquals(64L << 10, parse("DLREPO_CACHE_SIZE", "64K").cacheSize());
+        assertEquals(128L << 20, parse("DLREPO_CACHE_SIZE", "128m").cacheSize());
+        assertEquals(2L << 30, parse("DLREPO_CACHE_SIZE", "2G").cacheSize());
+        for (String bad : List.of("-1", "10MB", "1.5G", "lots", "99999999999999G")) {
+            refused("DLREPO_CACHE_SIZE", bad);
+        }
         // surrounding blanks are tolerated, an empty value means "unset"
         assertEquals(8080, parse("DLREPO_LISTEN_PORT", " 8080 ").listenPort());
         assertEquals(1337, parse("DLREPO_LISTEN_PORT", "").listenPort());

@@ -159,7 +159,9 @@ public final class Daemon implements AutoCloseable {
                 cache.wrap(new TagHandler(cleanup, publisher, access), target -> target.tag().path(), acl),
                 cache.wrap(new JobHandler(cleanup, access), target -> target.job().path(), acl),
                 ArchiveHandler.job(access),
-                cache.wrap(new FormatHandler(cleanup, access, sender), target -> target.format().path(), acl),
+                // a format reached under products/ depends on the links that lead to it
+                cache.wrap(new FormatHandler(cleanup, access, sender),
+                        target -> target.version() != null ? target.repo().path() : target.format().path(), acl),
                 new FormatFileHandler(),
                 ArchiveHandler.format(),
                 new FormatSumsHandler(),
@@ -179,7 +181,8 @@ public final class Daemon implements AutoCloseable {
         HttpHandler routes = auth == null ? router : new AuthHandler(auth, router);
         graceful = Handlers.gracefulShutdown(new Dispatcher(new CrossSiteGuard(config.publicUrl(), routes),
                 new MinimumRate(config.minBodyRate(), config.minBodyRatePeriod(), config.ioTimeout()),
-                new Pages(config.pages().templatesDir(), config.publicUrl())));
+                new Pages(config.pages().templatesDir(), config.publicUrl()),
+                ex -> cache.answerFromMemory(ex, acl)));
         Optional<SocketActivation.Inherited> inherited = SocketActivation.find(config.env());
         Undertow.Builder builder = Undertow.builder()
                 .setIoThreads(config.ioThreads())

@@ -24,6 +24,12 @@ public interface Access {
      */
     Object viewer(HttpServerExchange ex);
 
+    /**
+     * The {@link #viewer} of the caller of a request not yet identified, if it can be told
+     * at once without blocking (anonymous, or credentials checked a moment ago); else null.
+     */
+    Object knownViewer(HttpServerExchange ex);
+
     /** The caller's rights as the product tree needs them. */
     default ProductAccess products(HttpServerExchange ex) {
         return path -> canAdd(ex, path);
@@ -58,6 +64,11 @@ public interface Access {
 
         @Override
         public Object viewer(HttpServerExchange ex) {
+            return "everybody";
+        }
+
+        @Override
+        public Object knownViewer(HttpServerExchange ex) {
             return "everybody";
         }
     };

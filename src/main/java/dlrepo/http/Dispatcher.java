@@ -7,6 +7,7 @@ import io.undertow.util.HttpString;
 import java.io.IOException;
 import java.nio.file.FileSystemException;
 import java.util.Map;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xnio.IoUtils;
@@ -25,26 +26,35 @@ public final class Dispatcher implements HttpHandler {
     private final HttpHandler next;
     private final MinimumRate minimumRate;
     private final PageRenderer pages;
+    private final Predicate<HttpServerExchange> fromMemory;
 
-    public Dispatcher(HttpHandler next, MinimumRate minimumRate, PageRenderer pages) {
+    /**
+     * {@code fromMemory} answers, on the I/O thread, the requests it can answer without
+     * blocking (listings held in memory) and says whether it did; the others go to a worker.
+     */
+    public Dispatcher(HttpHandler next, MinimumRate minimumRate, PageRenderer pages,
+            Predicate<HttpServerExchange> fromMemory) {
         this.next = next;
         this.minimumRate = minimumRate;
         this.pages = pages;
+        this.fromMemory = fromMemory;
     }
 
     @Override
     public void handleRequest(HttpServerExchange ex) {
         if (ex.isInIoThread()) {
-            ex.dispatch(this);
+            if (ACCESS.isDebugEnabled()) {
+                ex.addExchangeCompleteListener((e, nextListener) -> {
+                    ACCESS.debug("{}@{} - {} {} {} \"{}\"", RequestUser.of(e), e.getSourceAddress().getAddress()
+                            .getHostAddress(), e.getStatusCode(), e.getRequestMethod(), e.getRequestURI(),
+                            e.getRequestHeaders().getFirst(USER_AGENT));
+                    nextListener.proceed();
+                });
+            }
+            if (!fromMemory.test(ex)) {
+                ex.dispatch(this);
+            }
             return;
-        }
-        if (ACCESS.isDebugEnabled()) {
-            ex.addExchangeCompleteListener((e, nextListener) -> {
-                ACCESS.debug("{}@{} - {} {} {} \"{}\"", RequestUser.of(e), e.getSourceAddress().getAddress()
-                        .getHostAddress(), e.getStatusCode(), e.getRequestMethod(), e.getRequestURI(),
-                        e.getRequestHeaders().getFirst(USER_AGENT));
-                nextListener.proceed();
-            });
         }
         ex.putAttachment(PageRenderer.KEY, pages);
         minimumRate.guard(ex);

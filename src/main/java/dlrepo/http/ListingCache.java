@@ -101,6 +101,33 @@ public final class ListingCache {
         };
     }
 
+    /**
+     * Answers {@code ex} from memory, on the I/O thread, when it is a GET or HEAD without a
+     * body whose answer is held and still true, for a caller {@code access} can identify
+     * without blocking; returns whether it did. The entry was made by the full path (routing,
+     * ACL check, handler) for an equal key (the same URL, representation and viewer), so
+     * that path would give this answer again.
+     */
+    public boolean answerFromMemory(HttpServerExchange ex, Access access) {
+        if (entries == null || !Responses.isRead(ex) || ex.getRequestContentLength() > 0
+                || ex.getRequestHeaders().contains(Headers.TRANSFER_ENCODING)) {
+            return false;
+        }
+        Object viewer = access.knownViewer(ex);
+        if (viewer == null) {
+            return false;
+        }
+        Entry e = entries.getIfPresent(new Key(ex.getRequestMethod(), ex.getRequestURI(), ex.getQueryString(),
+                Responses.wantsHtml(ex), ex.getRequestScheme() + "://" + ex.getHostAndPort(), viewer));
+        if (e == null || e.version != versions.of(e.folder) || e.modified != modified(e.folder)
+                || System.nanoTime() - e.expires >= 0) {
+            return false;
+        }
+        hits.increment();
+        answer(ex, e);
+        return true;
+    }
+
     /** What the entries held weigh, in bytes (an estimate; 0 with the cache off). */
     public long bytesHeld() {
         if (entries == null) {

@@ -179,8 +179,13 @@ class ListingCacheTest {
         assertOk(s.json("PATCH", job, dlrepo.products.Helpers.productMeta(p, "v", "main", "1.0")));
         assertTrue(names("/products/", "products", "products").contains(p));
         assertEquals(Set.of("1.0"), names(versions, "product_branch", "versions"));
+        // a format reached through the product tree: its answer depends on the links too
+        assertEquals(Set.of("a.txt"), fileNames(versions + "1.0/f/"));
+        assertEquals(Set.of("a.txt"), fileNames(versions + "1.0/f/"));
         assertOk(s.json("PATCH", job, dlrepo.products.Helpers.productMeta(p, "v", "main", "2.0")));
         assertEquals(Set.of("2.0"), names(versions, "product_branch", "versions"));
+        assertEquals(404, s.get(versions + "1.0/f/").statusCode());
+        assertEquals(Set.of("a.txt"), fileNames(versions + "2.0/f/"));
         assertOk(s.delete(job));
         assertFalse(names("/products/", "products", "products").contains(p));
     }

@@ -59,7 +59,15 @@ class CachedListingTest {
                     assertEquals(200, cond.statusCode());
                     assertFalse(cond.body().contains("secret"));
                 }
-                // new ACLs apply to cached listings at once after the reload
+                // answers held in memory are served without routing, but only to a caller
+                // identified as the one they were made for
+                assertEquals(200, viewer.get(tag).statusCode());
+                assertEquals(401, Caller.basic(s, "viewer", "wrong").get(tag).statusCode());
+                assertEquals(401, Caller.basic(s, "nobody", "viewerpw").get(tag).statusCode());
+                assertEquals(401, Caller.headers(s, "Authorization", "Bearer x").get(tag).statusCode());
+                HttpResponse<String> head = Caller.basic(s, "viewer", "wrong").head(tag);
+                assertEquals(401, head.statusCode());
+                                // new ACLs apply to cached listings at once after the reload
                 setup.acl("viewer", "r /**");
                 assertFalse(viewer.get(tag).body().contains("secret"), "nothing changes before the reload");
                 s.daemon().reload();

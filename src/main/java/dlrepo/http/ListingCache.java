@@ -11,17 +11,18 @@ import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 import io.undertow.util.Methods;
-import java.nio.ByteBuffer;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.util.concurrent.TimeUnit;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -48,11 +49,21 @@ public final class ListingCache {
     /** What an entry costs beyond its body: key, headers, objects (an estimate). */
     private static final int OVERHEAD = 512;
 
+    /** What an answer depends on besides the tree: the request as sent, and who sent it. */
     private record Key(HttpString method, String uri, String query, boolean page, String host, Object viewer) {
+        static Key of(HttpServerExchange ex, Object viewer) {
+            return new Key(ex.getRequestMethod(), ex.getRequestURI(), ex.getQueryString(), Responses.wantsHtml(ex),
+                    ex.getRequestScheme() + "://" + ex.getHostAndPort(), viewer);
+        }
     }
 
+    /** An answer, computed from {@code folder} at {@code version} (and {@code modified}). */
     private record Entry(Path folder, long version, long modified, long expires, String etag, List<HttpString> names,
             List<String> values, byte[] body) {
+        boolean isCurrent(TreeVersions versions) {
+            return version == versions.of(folder) && modified == ListingCache.modified(folder)
+                    && System.nanoTime() - expires < 0;
+        }
     }
 
     private final TreeVersions versions;
@@ -81,15 +92,14 @@ public final class ListingCache {
                 return;
             }
             Path dir = folder.apply(Target.of(ex));
+            // read before the handler reads the tree: a change made meanwhile makes the entry stale
             long version = versions.of(dir);
             long modified = modified(dir);
             Key key = null;
             if (entries != null) {
-                key = new Key(ex.getRequestMethod(), ex.getRequestURI(), ex.getQueryString(), Responses.wantsHtml(ex),
-                        ex.getRequestScheme() + "://" + ex.getHostAndPort(), access.viewer(ex));
+                key = Key.of(ex, access.viewer(ex));
                 Entry e = entries.getIfPresent(key);
-                if (e != null && e.version == version && e.modified == modified && e.folder.equals(dir)
-                        && System.nanoTime() - e.expires < 0) {
+                if (e != null && e.folder.equals(dir) && e.isCurrent(versions)) {
                     hits.increment();
                     answer(ex, e);
                     return;
@@ -117,10 +127,8 @@ public final class ListingCache {
         if (viewer == null) {
             return false;
         }
-        Entry e = entries.getIfPresent(new Key(ex.getRequestMethod(), ex.getRequestURI(), ex.getQueryString(),
-                Responses.wantsHtml(ex), ex.getRequestScheme() + "://" + ex.getHostAndPort(), viewer));
-        if (e == null || e.version != versions.of(e.folder) || e.modified != modified(e.folder)
-                || System.nanoTime() - e.expires >= 0) {
+        Entry e = entries.getIfPresent(Key.of(ex, viewer));
+        if (e == null || !e.isCurrent(versions)) {
             return false;
         }
         hits.increment();
@@ -146,7 +154,7 @@ public final class ListingCache {
             entries.invalidateAll();
         }
         LOG.info("listing cache: dropped after {} hits and {} misses (hit ratio {})", h, m,
-                h + m == 0 ? "n/a" : String.format(java.util.Locale.ROOT, "%.3f", (double) h / (h + m)));
+                h + m == 0 ? "n/a" : String.format(Locale.ROOT, "%.3f", (double) h / (h + m)));
     }
 
     /**
@@ -174,8 +182,9 @@ public final class ListingCache {
             }
         }
         boolean page = contentType.startsWith("text/html");
-        Entry e = new Entry(c.folder, c.version, c.modified, System.nanoTime() + (page ? PAGE_LIFETIME_NANOS : LIFETIME.toNanos()),
-                h.getFirst(Headers.ETAG), List.copyOf(names), List.copyOf(values), body);
+        long lifetime = page ? PAGE_LIFETIME_NANOS : LIFETIME.toNanos();
+        Entry e = new Entry(c.folder, c.version, c.modified, System.nanoTime() + lifetime, h.getFirst(Headers.ETAG),
+                List.copyOf(names), List.copyOf(values), body);
         if (c.key != null) {
             c.cache.entries.put(c.key, e);
         }

@@ -22,7 +22,11 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -46,6 +50,8 @@ public final class ListingCache {
     private static final long PAGE_LIFETIME_NANOS = Duration.ofSeconds(10).toNanos();
     /** Bound on how long a change made behind the daemon's back stays unseen without SIGHUP. */
     private static final Duration LIFETIME = Duration.ofSeconds(60);
+    /** How long a request waits for another computing the same answer before computing it itself. */
+    private static final long WAIT_SECONDS = 30;
     /** What an entry costs beyond its body: key, headers, objects (an estimate). */
     private static final int OVERHEAD = 512;
 
@@ -68,6 +74,11 @@ public final class ListingCache {
 
     private final TreeVersions versions;
     private final Cache<Key, Entry> entries;
+    /**
+     * The answers being computed: when many callers ask for a listing that just changed,
+     * one computes it and the others wait for it (an answer as current as their request).
+     */
+    private final ConcurrentHashMap<Key, CompletableFuture<Entry>> computing = new ConcurrentHashMap<>();
     private final LongAdder hits = new LongAdder();
     private final LongAdder misses = new LongAdder();
 
@@ -96,9 +107,19 @@ public final class ListingCache {
             long version = versions.of(dir);
             long modified = modified(dir);
             Key key = null;
+            CompletableFuture<Entry> mine = null;
             if (entries != null) {
+                mine = new CompletableFuture<>();
                 key = Key.of(ex, access.viewer(ex));
                 Entry e = entries.getIfPresent(key);
+                if (e == null || !e.folder.equals(dir) || !e.isCurrent(versions)) {
+                    CompletableFuture<Entry> running = computing.putIfAbsent(key, mine);
+                    if (running != null) {
+                        // the same answer is being computed: wait for it rather than compute it again
+                        e = outcome(running);
+                        mine = null;
+                    }
+                }
                 if (e != null && e.folder.equals(dir) && e.isCurrent(versions)) {
                     hits.increment();
                     answer(ex, e);
@@ -106,9 +127,28 @@ public final class ListingCache {
                 }
             }
             misses.increment();
-            ex.putAttachment(CAPTURE, new Capture(this, dir, version, modified, key));
-            level.handleRequest(ex);
+            ex.putAttachment(CAPTURE, new Capture(this, dir, version, modified, key, mine));
+            try {
+                level.handleRequest(ex);
+            } finally {
+                if (mine != null) {
+                    mine.complete(null); // no answer to share: an error, a file sent...
+                    computing.remove(key, mine);
+                }
+            }
         };
+    }
+
+    /** The answer another request is computing, or null if it fails or takes too long. */
+    private static Entry outcome(CompletableFuture<Entry> running) {
+        try {
+            return running.get(WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } catch (ExecutionException | TimeoutException e) {
+            return null;
+        }
     }
 
     /**
@@ -143,6 +183,11 @@ public final class ListingCache {
         }
         entries.cleanUp();
         return entries.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L);
+    }
+
+    /** Answers served from memory, and answers computed, since the last {@link #dropAll()}. */
+    public long[] counts() {
+        return new long[] {hits.sum(), misses.sum()};
     }
 
     /** Drops every entry (SIGHUP: the root may have been changed by hand); logs the counts since the last drop. */
@@ -188,6 +233,9 @@ public final class ListingCache {
         if (c.key != null) {
             c.cache.entries.put(c.key, e);
         }
+        if (c.done != null) {
+            c.done.complete(e);
+        }
         answer(ex, e);
         return true;
     }
@@ -229,6 +277,7 @@ public final class ListingCache {
     }
 
     /** A listing request being answered for the first time: where its answer goes. */
-    private record Capture(ListingCache cache, Path folder, long version, long modified, Key key) {
+    private record Capture(ListingCache cache, Path folder, long version, long modified, Key key,
+            CompletableFuture<Entry> done) {
     }
 }

@@ -358,6 +358,39 @@ class ListingCacheTest {
         assertTrue(reads.get() > 10, "readers ran: " + reads.get());
     }
 
+    /** Many callers asking at once for a listing that just changed: one computes it, the others wait. */
+    @Test
+    void concurrentMissesComputeOnce() throws Exception {
+        String tag = "/branches/" + Api.unique("cache-herd") + "/t/";
+        for (int i = 0; i < 30; i++) {
+            s.uploadFinalized(tag + "j" + i + "/f/a.txt", "a");
+        }
+        for (int round = 0; round < 3; round++) {
+            assertOk(s.json("PATCH", tag + "j0/", "{\"job\": {\"round\": " + round + "}}"));
+            long before = s.daemon().listings().counts()[1];
+            java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(16);
+            ConcurrentLinkedQueue<String> bodies = new ConcurrentLinkedQueue<>();
+            List<Thread> threads = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                threads.add(started(() -> {
+                    try {
+                        start.await();
+                        bodies.add(s.get(tag).body());
+                    } catch (Exception e) {
+                        bodies.add(e.toString());
+                    }
+                }));
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+            long computed = s.daemon().listings().counts()[1] - before;
+            assertEquals(1, Set.copyOf(bodies).size(), "one answer for all");
+            assertTrue(bodies.peek().contains("\"round\":\"" + round + "\""), bodies.peek());
+            assertTrue(computed >= 1 && computed <= 4, "computed " + computed + " times for 16 callers");
+        }
+    }
+
     static Thread started(Runnable r) {
         Thread t = new Thread(r);
         t.start();

@@ -1,9 +1,9 @@
 package dlrepo.fs;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -47,31 +47,39 @@ public final class Upload implements AutoCloseable {
     }
 
     public void write(byte[] buf, int off, int len) throws IOException {
+        write(ByteBuffer.wrap(buf, off, len));
+    }
+
+    /** Hashes and writes what {@code src} has left (its position moves to its limit). */
+    public void write(ByteBuffer src) throws IOException {
+        int len = src.remaining();
         if (quota != null) {
             quota.add(len);
         }
-        md.update(buf, off, len);
-        ByteBuffer bb = ByteBuffer.wrap(buf, off, len);
-        while (bb.hasRemaining()) {
-            channel.write(bb);
+        md.update(src.duplicate());
+        while (src.hasRemaining()) {
+            channel.write(src);
         }
         size += len;
     }
 
     /**
-     * Copies the whole stream. Each read of a request body returns one network buffer
-     * (16 KiB): {@code buf} is filled before it is hashed and written, which costs a
-     * quarter less CPU per byte than hashing and writing every small piece.
+     * Copies the whole body. {@code buf} (a direct buffer of {@code DLREPO_CHUNK_SIZE}) is
+     * filled before it is hashed and written: the socket is read straight into it, one
+     * read per socket buffer full, and the file written from it without a copy.
      */
-    public long readFrom(InputStream in, byte[] buf) throws IOException {
+    public long readFrom(ReadableByteChannel in, ByteBuffer buf) throws IOException {
         long total = 0;
         while (true) {
-            int filled = in.readNBytes(buf, 0, buf.length);
-            if (filled > 0) {
-                write(buf, 0, filled);
-                total += filled;
+            buf.clear();
+            int n = 0;
+            while (buf.hasRemaining() && (n = in.read(buf)) >= 0) {
+                // fill the chunk
             }
-            if (filled < buf.length) {
+            buf.flip();
+            total += buf.remaining();
+            write(buf);
+            if (n < 0) {
                 return total;
             }
         }

@@ -134,7 +134,13 @@ public final class RequestBody extends InputStream implements ReadableByteChanne
         checkReadable();
         if (pooled == null && !finished) {
             pooled = pool.allocate();
-            int n = channel.read(pooled.getBuffer());
+            int n;
+            try {
+                n = channel.read(pooled.getBuffer());
+            } catch (IOException | RuntimeException e) {
+                release();
+                throw e;
+            }
             pooled.getBuffer().flip();
             if (n == -1) {
                 finished = true;

@@ -1,12 +1,14 @@
 package dlrepo.fs;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
 
 /**
  * A body being streamed into {@code .uploads/<random>} while its SHA-256 is computed.
@@ -47,34 +49,87 @@ public final class Upload implements AutoCloseable {
     }
 
     public void write(byte[] buf, int off, int len) throws IOException {
+        write(ByteBuffer.wrap(buf, off, len));
+    }
+
+    /** Hashes and writes what {@code src} has left (its position moves to its limit). */
+    public void write(ByteBuffer src) throws IOException {
+        int len = src.remaining();
         if (quota != null) {
             quota.add(len);
         }
-        md.update(buf, off, len);
-        ByteBuffer bb = ByteBuffer.wrap(buf, off, len);
-        while (bb.hasRemaining()) {
-            channel.write(bb);
+        md.update(src.duplicate());
+        while (src.hasRemaining()) {
+            channel.write(src);
         }
         size += len;
     }
 
     /**
-     * Copies the whole stream. Each read of a request body returns one network buffer
-     * (16 KiB): {@code buf} is filled before it is hashed and written, which costs a
-     * quarter less CPU per byte than hashing and writing every small piece.
+     * Copies the whole body. {@code buf} (a direct buffer of {@code DLREPO_CHUNK_SIZE}) is
+     * filled before it is hashed and written: the socket is read straight into it, one
+     * read per socket buffer full, and the file written from it without a copy. A body
+     * longer than one chunk is hashed a chunk behind, on another core where there is one
+     * (the common fork-join pool), while the next chunk is read and written, in a second
+     * buffer. A worker waiting for a hash no pool thread has started yet runs it itself.
      */
-    public long readFrom(InputStream in, byte[] buf) throws IOException {
-        long total = 0;
-        while (true) {
-            int filled = in.readNBytes(buf, 0, buf.length);
-            if (filled > 0) {
-                write(buf, 0, filled);
-                total += filled;
-            }
-            if (filled < buf.length) {
-                return total;
+    public long readFrom(ReadableByteChannel in, ByteBuffer buf) throws IOException {
+        boolean more = fill(in, buf);
+        if (!more || Runtime.getRuntime().availableProcessors() < 2) {
+            while (true) {
+                write(buf);
+                if (!more) {
+                    return size;
+                }
+                more = fill(in, buf);
             }
         }
+        ByteBuffer next = ByteBuffer.allocateDirect(buf.capacity());
+        ForkJoinTask<?> hashing = null;
+        try {
+            while (true) {
+                int len = buf.remaining();
+                if (quota != null) {
+                    quota.add(len);
+                }
+                if (hashing != null) {
+                    hashing.join();
+                }
+                // the previous chunk is hashed: the digest is free, and so is its buffer
+                ByteBuffer chunk = buf.duplicate();
+                hashing = ForkJoinPool.commonPool().submit(() -> md.update(chunk));
+                while (buf.hasRemaining()) {
+                    channel.write(buf);
+                }
+                size += len;
+                if (!more) {
+                    break;
+                }
+                ByteBuffer filled = next;
+                next = buf;
+                buf = filled;
+                more = fill(in, buf);
+            }
+            hashing.join();
+            hashing = null;
+            return size;
+        } finally {
+            if (hashing != null) {
+                // nothing touches the digest after this (a failed upload is discarded)
+                hashing.cancel(false);
+            }
+        }
+    }
+
+    /** Fills {@code buf} from {@code in}, ready to be read; whether the body goes on. */
+    private static boolean fill(ReadableByteChannel in, ByteBuffer buf) throws IOException {
+        buf.clear();
+        int n = 0;
+        while (buf.hasRemaining() && (n = in.read(buf)) >= 0) {
+            // until the chunk is full
+        }
+        buf.flip();
+        return n >= 0;
     }
 
     /**

@@ -4,13 +4,11 @@ import io.undertow.io.BlockingReceiverImpl;
 import io.undertow.io.BlockingSenderImpl;
 import io.undertow.io.Receiver;
 import io.undertow.io.Sender;
-import io.undertow.io.UndertowInputStream;
 import io.undertow.io.UndertowOutputStream;
 import io.undertow.server.BlockingHttpExchange;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.ServerConnection;
 import io.undertow.server.protocol.http.HttpContinue;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -40,7 +38,7 @@ final class BlockingExchange implements BlockingHttpExchange {
     private static final long LINGER_MS = 3000;
 
     private final HttpServerExchange ex;
-    private UndertowInputStream input;
+    private RequestBody input;
     private UndertowOutputStream output;
     private Sender sender;
     private boolean lingering;
@@ -81,19 +79,15 @@ final class BlockingExchange implements BlockingHttpExchange {
                 && !(HttpContinue.requiresContinueResponse(ex) && !HttpContinue.isContinueResponseSent(ex));
     }
 
+    /** The body; closing it does nothing (the exchange ends it, without waiting for the rest). */
     @Override
     public InputStream getInputStream() {
-        return new FilterInputStream(input()) {
-            @Override
-            public void close() {
-                // the exchange closes it when it ends, without waiting for the rest
-            }
-        };
+        return input();
     }
 
-    private UndertowInputStream input() {
+    private RequestBody input() {
         if (input == null) {
-            input = new UndertowInputStream(ex);
+            input = new RequestBody(ex);
         }
         return input;
     }
@@ -130,7 +124,7 @@ final class BlockingExchange implements BlockingHttpExchange {
                 closeAfterLinger();
             } else if (bodyFinished()) {
                 if (input != null) {
-                    input.close();
+                    input.end();
                 }
             } else {
                 ex.setPersistent(false);
@@ -181,7 +175,7 @@ final class BlockingExchange implements BlockingHttpExchange {
             return false;
         }
         try {
-            UndertowInputStream in = input();
+            RequestBody in = input();
             byte[] skip = new byte[8192];
             for (int skipped = 0; ; ) {
                 int available = in.available();

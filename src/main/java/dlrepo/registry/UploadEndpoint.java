@@ -62,7 +62,7 @@ final class UploadEndpoint {
             }
             try (Upload u = storage.blobs().startUpload()) {
                 image.repo().quota().ifPresent(q -> u.countAgainst(q, 0, null));
-                u.readFrom(ex.getInputStream(), new byte[chunkSize]);
+                u.readFrom(dlrepo.http.RequestBody.of(ex), java.nio.ByteBuffer.allocateDirect(chunkSize));
                 Digest actual = u.finish();
                 if (!actual.equals(expected)) {
                     throw RegistryError.digestInvalid("Received data has digest " + actual + ", not " + expected);

@@ -4,6 +4,7 @@ import dlrepo.http.Access;
 import dlrepo.http.FileSender;
 import dlrepo.http.HttpError;
 import dlrepo.http.ReadableCopies;
+import dlrepo.http.RequestBody;
 import dlrepo.http.Responses;
 import dlrepo.http.Target;
 
@@ -14,6 +15,7 @@ import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HttpString;
 import io.undertow.util.Methods;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -122,6 +124,11 @@ public final class ArtifactHandler implements HttpHandler {
         }
     }
 
+    /** A chunk, or less for a smaller body of known length (one read past it sees its end). */
+    private int bufferSize(long declared) {
+        return declared >= 0 && declared < chunkSize ? (int) declared + 1 : chunkSize;
+    }
+
     private void put(HttpServerExchange ex, Target t) throws Exception {
         ArtifactFormat f = t.format();
         f.file(t.relPath());
@@ -156,7 +163,7 @@ public final class ArtifactHandler implements HttpHandler {
             }
             try (Upload upload = t.repo().storage().blobs().startUpload()) {
                 t.repo().quota().ifPresent(q -> upload.countAgainst(q, replaced, f.file(t.relPath())));
-                upload.readFrom(ex.getInputStream(), new byte[chunkSize]);
+                upload.readFrom(RequestBody.of(ex), ByteBuffer.allocateDirect(bufferSize(declared)));
                 Digest actual = upload.finish();
                 if (!actual.equals(expected)) {
                     throw new dlrepo.fs.RepoException(dlrepo.fs.RepoException.Kind.BAD_DIGEST,

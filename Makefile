@@ -8,6 +8,12 @@
 MVN ?= mvn -B -q
 JAR = target/dlrepo.jar
 CLASSLIST = target/dlrepo.classlist
+# class-data sharing archive of "make run", for the java on PATH (optional)
+JSA = target/dlrepo.jsa
+JAVA_BIN := $(shell readlink -f "$$(command -v java)" 2>/dev/null)
+# Small footprint, same throughput (docs/performance.md, "Footprint"): SerialGC, a
+# small initial heap (it grows under load), two malloc arenas.
+RUN_JAVA_OPTS = -Xmx512m -Xms8m -XX:+UseSerialGC
 SOURCES = pom.xml $(shell find src/main -type f 2>/dev/null) $(wildcard dlrepo-cli)
 ROOT ?= $(CURDIR)/var/root
 PORT ?= 1337
@@ -43,12 +49,25 @@ docs/%: docs/%.scdoc
 $(CLASSLIST): $(JAR) bin/make-classlist
 	sh bin/make-classlist $(JAR) $@
 
+# The archive of "make run" (classes of $(CLASSLIST) dumped for this JVM): starts
+# sooner. Remade when the jar or the JVM changes; a stale one is ignored by the JVM
+# (never -Xshare:on), and "make run" starts without it when it cannot be made.
+$(JSA): $(CLASSLIST) $(JAVA_BIN)
+	@rm -f $@
+	java -Xshare:dump -XX:SharedClassListFile=$(CLASSLIST) -XX:SharedArchiveFile=$@.tmp \
+		-cp $(JAR) >$@.log 2>&1 || { cat $@.log >&2; rm -f $@.tmp; exit 1; }
+	@rm -f $@.log
+	@mv $@.tmp $@
+
 run: $(JAR)
+	@$(MAKE) --no-print-directory $(JSA) >/dev/null 2>&1 || \
+		echo "dlrepo: no class-data sharing archive ($(MAKE) $(JSA) to see why): starting without it"
 	@mkdir -p $(ROOT)
 	@echo "dlrepo: serving $(ROOT) on http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
 	LC_ALL=C.UTF-8 DLREPO_ROOT_DIR=$(ROOT) DLREPO_LISTEN_PORT=$(PORT) DLREPO_AUTH_DISABLED=1 \
 	DLREPO_LOG_LEVEL=$${DLREPO_LOG_LEVEL:-INFO} DLREPO_LOG_OUTPUT=console \
-	java -Xmx512m -jar $(JAR)
+	MALLOC_ARENA_MAX=$${MALLOC_ARENA_MAX:-2} \
+	java $(RUN_JAVA_OPTS) $$([ -f $(JSA) ] && echo -XX:SharedArchiveFile=$(JSA)) -jar $(JAR)
 
 check:
 	$(MVN) verify

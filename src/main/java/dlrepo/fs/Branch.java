@@ -30,20 +30,44 @@ public final class Branch extends Level {
         return children(n -> new Tag(this, n));
     }
 
+    /** The tag a state was read from. */
+    public Tag tag(TagState state) {
+        return new Tag(this, state.name());
+    }
+
+    /**
+     * The state of every tag, sorted by name, as {@link #tags()} lists them: one read of the
+     * branch folder, then one folder read and one stat per tag.
+     */
+    public List<TagState> tagStates() throws IOException {
+        Disk.Folder folder = readFolder();
+        if (folder == null) {
+            return List.of();
+        }
+        List<TagState> states = new ArrayList<>(folder.subfolders().size());
+        for (Disk.Folder.Sub sub : folder.subfolders()) {
+            TagState t = TagState.read(path().resolve(sub.name()), sub.name(), sub.modified());
+            if (t != null) {
+                states.add(t);
+            }
+        }
+        return states;
+    }
+
     /**
      * The tag an alias stands for: {@code latest} the newest tag, {@code stable} the newest
      * stable tag, {@code oldstable} the one before it (by creation time).
      */
     public Optional<Tag> resolveAlias(String alias) throws IOException {
-        List<Tag> candidates = new ArrayList<>();
-        for (Tag t : tags()) {
-            if (alias.equals("latest") || t.isStable()) {
+        List<TagState> candidates = new ArrayList<>();
+        for (TagState t : tagStates()) {
+            if (alias.equals("latest") || t.stable()) {
                 candidates.add(t);
             }
         }
-        candidates.sort(Tag.NEWEST_FIRST);
+        candidates.sort(TagState.NEWEST_FIRST);
         int index = alias.equals("oldstable") ? 1 : 0;
-        return candidates.size() > index ? Optional.of(candidates.get(index)) : Optional.empty();
+        return candidates.size() > index ? Optional.of(tag(candidates.get(index))) : Optional.empty();
     }
 
     public CleanupPolicy cleanupPolicy() throws IOException {

@@ -59,15 +59,28 @@ public final class Branch extends Level {
      * stable tag, {@code oldstable} the one before it (by creation time).
      */
     public Optional<Tag> resolveAlias(String alias) throws IOException {
-        List<TagState> candidates = new ArrayList<>();
-        for (TagState t : tagStates()) {
-            if (alias.equals("latest") || t.stable()) {
-                candidates.add(t);
+        Disk.Folder folder = readFolder();
+        if (folder == null) {
+            return Optional.empty();
+        }
+        // each candidate's time read once (a sort reading them would see them change), and
+        // only what the alias needs: no flag for "latest", no time for a tag not stable
+        List<Candidate> candidates = new ArrayList<>();
+        for (Disk.Folder.Sub sub : folder.subfolders()) {
+            Path dir = path().resolve(sub.name());
+            if (alias.equals("latest") || Disk.flag(dir.resolve(".stable"))) {
+                candidates.add(new Candidate(sub.name(), TagState.creationTime(dir, sub.modified())));
             }
         }
-        candidates.sort(TagState.NEWEST_FIRST);
+        candidates.sort(Candidate.NEWEST_FIRST);
         int index = alias.equals("oldstable") ? 1 : 0;
-        return candidates.size() > index ? Optional.of(tag(candidates.get(index))) : Optional.empty();
+        return candidates.size() > index ? Optional.of(new Tag(this, candidates.get(index).name())) : Optional.empty();
+    }
+
+    /** A tag an alias may stand for, and its creation time. */
+    private record Candidate(String name, double timestamp) {
+        static final java.util.Comparator<Candidate> NEWEST_FIRST =
+                java.util.Comparator.comparingDouble(Candidate::timestamp).thenComparing(Candidate::name).reversed();
     }
 
     public CleanupPolicy cleanupPolicy() throws IOException {

@@ -34,13 +34,16 @@ public record TagState(String name, double timestamp, boolean released, boolean 
                 dots.contains(".publish-status") ? Disk.line(dir.resolve(".publish-status")) : null);
     }
 
-    /** As {@link Tag#timestamp()}: the mtime of {@code .stamp}, else of the folder, else 0. */
+    /**
+     * As {@link Tag#timestamp()}: the mtime of {@code .stamp} (not looked for unless in
+     * {@code dots}, when known), else of the folder ({@code folderTime}, when known), else 0.
+     */
     private static double creationTime(Path dir, FileTime folderTime, Set<String> dots) {
-        if (dots.contains(".stamp")) {
+        if (dots == null || dots.contains(".stamp")) {
             try {
                 return Disk.timestamp(dir.resolve(".stamp"));
             } catch (IOException e) {
-                // removed since the folder was read
+                // none, or removed since the folder was read
             }
         }
         if (folderTime != null) {
@@ -51,5 +54,10 @@ public record TagState(String name, double timestamp, boolean released, boolean 
         } catch (IOException e) {
             return 0;
         }
+    }
+
+    /** The creation time of tag folder {@code dir}, whose {@code lstat} gave {@code folderTime}. */
+    static double creationTime(Path dir, FileTime folderTime) {
+        return creationTime(dir, folderTime, null);
     }
 }

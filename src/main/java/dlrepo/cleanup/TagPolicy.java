@@ -3,6 +3,7 @@ package dlrepo.cleanup;
 import dlrepo.fs.Branch;
 import dlrepo.fs.CleanupPolicy;
 import dlrepo.fs.Tag;
+import dlrepo.fs.TagState;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,24 +19,32 @@ public final class TagPolicy {
 
     /** The tags the policy of {@code branch} would delete now, newest first. */
     public static List<Tag> tagsToDelete(Branch branch) throws IOException {
-        CleanupPolicy policy = branch.cleanupPolicy();
-        List<Tag> daily = new ArrayList<>();
-        List<Tag> released = new ArrayList<>();
-        for (Tag t : branch.tags()) {
-            if (t.isLocked()) {
+        List<Tag> doomed = new ArrayList<>();
+        for (TagState t : tagsToDelete(branch.cleanupPolicy(), branch.tagStates())) {
+            doomed.add(branch.tag(t));
+        }
+        return doomed;
+    }
+
+    /** Of {@code tags} (the states of a branch's tags), those {@code policy} would delete, newest first. */
+    public static List<TagState> tagsToDelete(CleanupPolicy policy, List<TagState> tags) {
+        List<TagState> daily = new ArrayList<>();
+        List<TagState> released = new ArrayList<>();
+        for (TagState t : tags) {
+            if (t.locked()) {
                 continue;
             }
-            (t.isReleased() ? released : daily).add(t);
+            (t.released() ? released : daily).add(t);
         }
-        daily.sort(Tag.NEWEST_FIRST);
-        released.sort(Tag.NEWEST_FIRST);
-        List<Tag> doomed = new ArrayList<>();
+        daily.sort(TagState.NEWEST_FIRST);
+        released.sort(TagState.NEWEST_FIRST);
+        List<TagState> doomed = new ArrayList<>();
         doomed.addAll(beyond(daily, policy.maxDailyTags()));
         doomed.addAll(beyond(released, policy.maxReleasedTags()));
         return doomed;
     }
 
-    private static List<Tag> beyond(List<Tag> newestFirst, int limit) {
+    private static List<TagState> beyond(List<TagState> newestFirst, int limit) {
         return limit > 0 && newestFirst.size() > limit ? newestFirst.subList(limit, newestFirst.size()) : List.of();
     }
 }

@@ -30,20 +30,57 @@ public final class Branch extends Level {
         return children(n -> new Tag(this, n));
     }
 
+    /** The tag a state was read from. */
+    public Tag tag(TagState state) {
+        return new Tag(this, state.name());
+    }
+
+    /**
+     * The state of every tag, sorted by name, as {@link #tags()} lists them: one read of the
+     * branch folder, then one folder read and one stat per tag.
+     */
+    public List<TagState> tagStates() throws IOException {
+        Disk.Folder folder = readFolder();
+        if (folder == null) {
+            return List.of();
+        }
+        List<TagState> states = new ArrayList<>(folder.subfolders().size());
+        for (Disk.Folder.Sub sub : folder.subfolders()) {
+            TagState t = TagState.read(path().resolve(sub.name()), sub.name(), sub.modified());
+            if (t != null) {
+                states.add(t);
+            }
+        }
+        return states;
+    }
+
     /**
      * The tag an alias stands for: {@code latest} the newest tag, {@code stable} the newest
      * stable tag, {@code oldstable} the one before it (by creation time).
      */
     public Optional<Tag> resolveAlias(String alias) throws IOException {
-        List<Tag> candidates = new ArrayList<>();
-        for (Tag t : tags()) {
-            if (alias.equals("latest") || t.isStable()) {
-                candidates.add(t);
+        Disk.Folder folder = readFolder();
+        if (folder == null) {
+            return Optional.empty();
+        }
+        // each candidate's time read once (a sort reading them would see them change), and
+        // only what the alias needs: no flag for "latest", no time for a tag not stable
+        List<Candidate> candidates = new ArrayList<>();
+        for (Disk.Folder.Sub sub : folder.subfolders()) {
+            Path dir = path().resolve(sub.name());
+            if (alias.equals("latest") || Disk.flag(dir.resolve(".stable"))) {
+                candidates.add(new Candidate(sub.name(), TagState.creationTime(dir, sub.modified())));
             }
         }
-        candidates.sort(Tag.NEWEST_FIRST);
+        candidates.sort(Candidate.NEWEST_FIRST);
         int index = alias.equals("oldstable") ? 1 : 0;
-        return candidates.size() > index ? Optional.of(candidates.get(index)) : Optional.empty();
+        return candidates.size() > index ? Optional.of(new Tag(this, candidates.get(index).name())) : Optional.empty();
+    }
+
+    /** A tag an alias may stand for, and its creation time. */
+    private record Candidate(String name, double timestamp) {
+        static final java.util.Comparator<Candidate> NEWEST_FIRST =
+                java.util.Comparator.comparingDouble(Candidate::timestamp).thenComparing(Candidate::name).reversed();
     }
 
     public CleanupPolicy cleanupPolicy() throws IOException {

@@ -322,4 +322,74 @@ public final class Disk {
             }
         });
     }
+
+    /** A file time as the API gives it: seconds since the epoch, to the microsecond. */
+    static double seconds(FileTime t) {
+        return t.to(java.util.concurrent.TimeUnit.MICROSECONDS) / 1e6;
+    }
+
+    /**
+     * The names in folder {@code dir} that start with '.' (the flags and small files of a
+     * level), from one read of the folder; null if {@code dir} is not there. No entry is
+     * looked at: one read instead of a stat per flag.
+     */
+    static Set<String> dotNames(Path dir) {
+        // java.io lists a folder with less work per entry than a DirectoryStream: no Path each
+        String[] all = dir.toFile().list();
+        if (all == null) {
+            // gone, or not readable: none of its flags is seen
+            return Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS) ? Set.of() : null;
+        }
+        Set<String> names = new java.util.HashSet<>();
+        for (String n : all) {
+            if (n.startsWith(".")) {
+                names.add(n);
+            }
+        }
+        return names;
+    }
+
+    /**
+     * One read of folder {@code dir}: the names starting with '.', and its sub-folders (an
+     * {@code lstat} each: a link is none) sorted by name, with their modification times;
+     * null if {@code dir} is not there.
+     */
+    static Folder readFolder(Path dir) throws IOException {
+        Set<String> dots = new java.util.HashSet<>();
+        List<Folder.Sub> subs = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                String n = p.getFileName().toString();
+                if (n.startsWith(".")) {
+                    dots.add(n);
+                    continue;
+                }
+                BasicFileAttributes a;
+                try {
+                    a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                } catch (IOException e) {
+                    continue;
+                }
+                if (a.isDirectory()) {
+                    subs.add(new Folder.Sub(n, a.lastModifiedTime()));
+                }
+            }
+        } catch (NoSuchFileException | java.nio.file.NotDirectoryException e) {
+            return null;
+        }
+        subs.sort(java.util.Comparator.comparing(Folder.Sub::name));
+        return new Folder(dots, subs);
+    }
+
+    /** What {@link #readFolder} finds in a folder. */
+    record Folder(Set<String> dotNames, List<Sub> subfolders) {
+        /** A sub-folder and its modification time. */
+        record Sub(String name, FileTime modified) {
+        }
+    }
+
+    /** The stripped text of a small file, null if absent or blank. */
+    static String line(Path file) throws IOException {
+        return readText(file).map(String::strip).filter(s -> !s.isEmpty()).orElse(null);
+    }
 }

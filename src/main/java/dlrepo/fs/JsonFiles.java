@@ -2,6 +2,7 @@ package dlrepo.fs;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -18,6 +19,8 @@ import java.util.TreeMap;
  */
 public final class JsonFiles {
     private static final ObjectMapper MAPPER = new ObjectMapper();
+    /** Reads a JSON object as a map: the type resolved once (per read, it cost more than the parse). */
+    private static final ObjectReader OBJECT = MAPPER.readerFor(new TypeReference<Map<String, Object>>() {});
 
     private JsonFiles() {
     }
@@ -26,7 +29,7 @@ public final class JsonFiles {
         Optional<byte[]> data = Disk.readIfExists(file);
         TreeMap<String, String> map = new TreeMap<>();
         if (data.isPresent() && data.get().length > 0) {
-            Map<String, Object> raw = MAPPER.readValue(data.get(), new TypeReference<Map<String, Object>>() {});
+            Map<String, Object> raw = OBJECT.readValue(data.get());
             raw.forEach((k, v) -> {
                 if (v != null) {
                     map.put(k, String.valueOf(v));
@@ -41,7 +44,7 @@ public final class JsonFiles {
         if (data.isEmpty() || data.get().length == 0) {
             return Map.of();
         }
-        return MAPPER.readValue(data.get(), new TypeReference<Map<String, Object>>() {});
+        return OBJECT.readValue(data.get());
     }
 
     /** {@code {"a": "x", "b": 2}}: sorted keys, ", " and ": " separators, ASCII only. */

@@ -50,4 +50,15 @@ abstract class Level {
         }
         return list;
     }
+
+    /**
+     * One read of this level's folder (see {@link Disk#readFolder}), or null when it is not
+     * a real folder reached without a link.
+     */
+    Disk.Folder readFolder() throws IOException {
+        if (TreePaths.firstLink(root, path) != null) {
+            return null;
+        }
+        return Disk.readFolder(path);
+    }
 }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 
@@ -65,6 +66,43 @@ public final class Tag extends Level {
 
     public List<Job> jobs() throws IOException {
         return children(n -> new Job(this, n));
+    }
+
+    /** The job a state was read from. */
+    public Job job(JobState state) {
+        return new Job(this, state.name());
+    }
+
+    /** A tag's state and its jobs' (sorted by name, as {@link #jobs()} lists them). */
+    public record Listing(TagState state, List<JobState> jobs) {
+    }
+
+    /**
+     * This tag's state and its jobs', from one read of its folder, then one folder read and
+     * one {@code .metadata} per job; null if the tag does not exist.
+     */
+    public Listing listing() throws IOException {
+        Disk.Folder folder = readFolder();
+        if (folder == null) {
+            return null;
+        }
+        TagState state = TagState.of(path(), name(), null, folder.dotNames());
+        List<JobState> jobs = new ArrayList<>(folder.subfolders().size());
+        for (Disk.Folder.Sub sub : folder.subfolders()) {
+            JobState j = JobState.read(path().resolve(sub.name()), sub.name());
+            if (j != null) {
+                jobs.add(j);
+            }
+        }
+        return new Listing(state, jobs);
+    }
+
+    /** This tag's state, read in one go; null if the tag does not exist. */
+    public TagState state() throws IOException {
+        if (!exists()) {
+            return null;
+        }
+        return TagState.read(path(), name(), null);
     }
 
     /** Changes what is not null among the flags and the description, atomically per file. */

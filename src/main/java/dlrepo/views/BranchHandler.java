@@ -10,7 +10,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dlrepo.cleanup.CleanupTrigger;
 import dlrepo.cleanup.TagPolicy;
 import dlrepo.fs.Branch;
-import dlrepo.fs.Tag;
+import dlrepo.fs.CleanupPolicy;
+import dlrepo.fs.TagState;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import java.util.ArrayList;
@@ -52,21 +53,24 @@ public final class BranchHandler implements HttpHandler {
             throw HttpError.notFound("Branch " + branch.name() + " not found");
         }
         boolean releasedOnly = ex.getQueryParameters().containsKey("released");
+        String url = Urls.branch(branch);
+        List<TagState> states = branch.tagStates();
         List<Map<String, Object>> tags = new ArrayList<>();
-        for (Tag t : branch.tags()) {
-            if ((!releasedOnly || t.isReleased()) && access.canRead(ex, Urls.tag(t))) {
+        for (TagState t : states) {
+            if ((!releasedOnly || t.released()) && access.canRead(ex, url + t.name() + "/")) {
                 tags.add(Views.tagSummary(t));
             }
         }
+        CleanupPolicy policy = branch.cleanupPolicy();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", branch.name());
-        m.put("cleanup_policy", Views.policy(branch.cleanupPolicy()));
+        m.put("cleanup_policy", Views.policy(policy));
         m.put("tags", tags);
         boolean page = Responses.wantsHtml(ex);
         List<Object> doomed = new ArrayList<>();
         if (page || ex.getQueryParameters().containsKey("cleanup_preview")) {
-            for (Tag t : TagPolicy.tagsToDelete(branch)) {
-                if (access.canRead(ex, Urls.tag(t))) {
+            for (TagState t : TagPolicy.tagsToDelete(policy, states)) {
+                if (access.canRead(ex, url + t.name() + "/")) {
                     doomed.add(Views.tagSummary(t));
                 }
             }

@@ -9,7 +9,7 @@ import dlrepo.http.Urls;
 import dlrepo.fs.Branch;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
-import dlrepo.fs.Tag;
+import dlrepo.fs.TagState;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -33,9 +33,10 @@ public final class BranchesHandler implements HttpHandler {
         boolean page = Responses.wantsHtml(ex);
         for (Branch b : Target.of(ex).repo().branches()) {
             if (access.canRead(ex, Urls.branch(b))) {
-                list.add(Views.branchSummary(b));
+                List<TagState> tags = b.tagStates();
+                list.add(Views.branchSummary(b, tags));
                 if (page) {
-                    newestReadable(ex, b).ifPresent(t -> newest.put(b.name(), t));
+                    newestReadable(ex, b, tags).ifPresent(t -> newest.put(b.name(), t));
                 }
             }
         }
@@ -43,11 +44,12 @@ public final class BranchesHandler implements HttpHandler {
     }
 
     /** The summary of the newest tag of {@code b} the caller may read (a page shows it). */
-    private java.util.Optional<Map<String, Object>> newestReadable(HttpServerExchange ex, Branch b)
-            throws java.io.IOException {
-        Tag newest = null;
-        for (Tag t : b.tags()) {
-            if ((newest == null || t.timestamp() > newest.timestamp()) && access.canRead(ex, Urls.tag(t))) {
+    private java.util.Optional<Map<String, Object>> newestReadable(HttpServerExchange ex, Branch b,
+            List<TagState> tags) {
+        String url = Urls.branch(b);
+        TagState newest = null;
+        for (TagState t : tags) {
+            if ((newest == null || t.timestamp() > newest.timestamp()) && access.canRead(ex, url + t.name() + "/")) {
                 newest = t;
             }
         }

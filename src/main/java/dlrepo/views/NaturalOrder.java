@@ -1,6 +1,5 @@
 package dlrepo.views;
 
-import java.math.BigInteger;
 import java.util.Comparator;
 import java.util.Map;
 
@@ -28,10 +27,10 @@ final class NaturalOrder implements Comparator<String> {
         while (i < a.length() && j < b.length()) {
             char ca = a.charAt(i);
             char cb = b.charAt(j);
-            if (Character.isDigit(ca) && Character.isDigit(cb)) {
+            if (isDigit(ca) && isDigit(cb)) {
                 int ei = run(a, i);
                 int ej = run(b, j);
-                int c = new BigInteger(a.substring(i, ei)).compareTo(new BigInteger(b.substring(j, ej)));
+                int c = compareNumbers(a, i, ei, b, j, ej);
                 if (c != 0) {
                     return c;
                 }
@@ -59,11 +58,35 @@ final class NaturalOrder implements Comparator<String> {
         return c == '~' || c == '-' && at + 1 < s.length() && Character.isLetter(s.charAt(at + 1));
     }
 
+    /** The numbers written {@code a[i, ei)} and {@code b[j, ej)} (ASCII digits), compared by value. */
+    private static int compareNumbers(String a, int i, int ei, String b, int j, int ej) {
+        while (i < ei - 1 && a.charAt(i) == '0') {
+            i++;
+        }
+        while (j < ej - 1 && b.charAt(j) == '0') {
+            j++;
+        }
+        if (ei - i != ej - j) {
+            return ei - i < ej - j ? -1 : 1;
+        }
+        for (; i < ei; i++, j++) {
+            if (a.charAt(i) != b.charAt(j)) {
+                return a.charAt(i) < b.charAt(j) ? -1 : 1;
+            }
+        }
+        return 0;
+    }
+
     private static int run(String s, int from) {
         int e = from;
-        while (e < s.length() && s.charAt(e) >= '0' && s.charAt(e) <= '9') {
+        while (e < s.length() && isDigit(s.charAt(e))) {
             e++;
         }
         return e;
+    }
+
+    /** ASCII digits only: other scripts' digits compare as characters. */
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
     }
 }

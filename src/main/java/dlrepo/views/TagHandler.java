@@ -8,7 +8,7 @@ import dlrepo.http.Urls;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dlrepo.cleanup.CleanupTrigger;
-import dlrepo.fs.Job;
+import dlrepo.fs.JobState;
 import dlrepo.fs.Tag;
 import dlrepo.publish.Publisher;
 import io.undertow.server.HttpHandler;
@@ -18,7 +18,6 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SortedMap;
 
 /** {@code /branches/<b>/<t>/}: its jobs (filtered by metadata), flags, release, delete. */
 public final class TagHandler implements HttpHandler {
@@ -48,18 +47,19 @@ public final class TagHandler implements HttpHandler {
     }
 
     private void get(HttpServerExchange ex, Tag tag) throws Exception {
-        if (!tag.exists()) {
+        Tag.Listing listing = tag.listing();
+        if (listing == null) {
             throw HttpError.notFound("Tag " + tag.branch().name() + "/" + tag.name() + " not found");
         }
         Map<String, Deque<String>> filters = ex.getQueryParameters();
+        String url = Urls.tag(tag);
         List<Object> jobs = new ArrayList<>();
-        for (Job j : tag.jobs()) {
-            SortedMap<String, String> meta = j.metadata();
-            if (matches(meta, filters) && access.canRead(ex, Urls.job(j))) {
-                jobs.add(Views.jobSummary(j, meta));
+        for (JobState j : listing.jobs()) {
+            if (matches(j.metadata(), filters) && access.canRead(ex, url + j.name() + "/")) {
+                jobs.add(Views.jobSummary(j));
             }
         }
-        Map<String, Object> m = Views.tagSummary(tag);
+        Map<String, Object> m = Views.tagSummary(listing.state());
         m.put("jobs", jobs);
         View.send(ex, "tag", Map.of("tag", m), Map.of("columns", metadataColumns(jobs)));
     }

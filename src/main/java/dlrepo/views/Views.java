@@ -5,9 +5,11 @@ import dlrepo.fs.ArtifactFormat;
 import dlrepo.fs.Branch;
 import dlrepo.fs.CleanupPolicy;
 import dlrepo.fs.Job;
-import dlrepo.fs.Tag;
+import dlrepo.fs.JobState;
+import dlrepo.fs.TagState;
 import java.io.IOException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** The JSON shapes of the API, one method per level of the tree. */
@@ -27,21 +29,22 @@ final class Views {
         return m;
     }
 
-    static Map<String, Object> branchSummary(Branch b) throws IOException {
+    /** The summary of branch {@code b} holding the tags {@code tags}. */
+    static Map<String, Object> branchSummary(Branch b, List<TagState> tags) throws IOException {
         int daily = 0;
         int released = 0;
         int locked = 0;
         int stable = 0;
-        for (Tag t : b.tags()) {
-            if (t.isReleased()) {
+        for (TagState t : tags) {
+            if (t.released()) {
                 released++;
             } else {
                 daily++;
             }
-            if (t.isLocked()) {
+            if (t.locked()) {
                 locked++;
             }
-            if (t.isStable()) {
+            if (t.stable()) {
                 stable++;
             }
         }
@@ -55,15 +58,24 @@ final class Views {
         return m;
     }
 
-    static Map<String, Object> tagSummary(Tag t) throws IOException {
+    static Map<String, Object> tagSummary(TagState t) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", t.name());
         m.put("timestamp", time(t.timestamp()));
-        m.put("released", t.isReleased());
-        m.put("locked", t.isLocked());
-        m.put("stable", t.isStable());
+        m.put("released", t.released());
+        m.put("locked", t.locked());
+        m.put("stable", t.stable());
         m.put("publish_status", t.publishStatus());
         m.put("description", t.description());
+        return m;
+    }
+
+    static Map<String, Object> jobSummary(JobState j) {
+        Map<String, Object> m = new LinkedHashMap<>(j.metadata());
+        m.put("name", j.name());
+        m.put("locked", j.locked());
+        m.put("released", j.released());
+        m.put("internal", j.internal());
         return m;
     }
 

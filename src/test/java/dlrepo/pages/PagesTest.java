@@ -74,6 +74,19 @@ class PagesTest {
     }
 
     @Test
+    void digitsOfOtherScriptsCompareAsCharacters() throws Exception {
+        // v\u0661 is "v" and ARABIC-INDIC DIGIT ONE: a digit, but not a number of the order
+        for (String tag : List.of("v1", "v%D9%A1", "v007")) {
+            s.uploadFinalized("/branches/digits/" + tag + "/build/deb/pkg.deb", tag);
+        }
+        HttpResponse<String> r = page("/branches/digits/");
+        assertStatus(200, r);
+        String body = r.body();
+        assertTrue(body.indexOf("href=\"v%D9%A1/\"") < body.indexOf("href=\"v007/\""), body);
+        assertTrue(body.indexOf("href=\"v007/\"") < body.indexOf("href=\"v1/\""), body);
+    }
+
+    @Test
     void breadcrumbsLeadBackUp() throws Exception {
         String body = page("/branches/main/v1.10/build/").body();
         for (String url : List.of("/", "/branches/", "/branches/main/", "/branches/main/v1.10/",

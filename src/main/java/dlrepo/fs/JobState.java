@@ -1,0 +1,31 @@
+package dlrepo.fs;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * What a tag's listing shows of a job, read in one go: one read of its folder (its flags)
+ * and its {@code .metadata}. {@link Job}'s getters read the same, one file at a time.
+ */
+public record JobState(String name, boolean locked, boolean released, boolean internal,
+        SortedMap<String, String> metadata) {
+    public JobState {
+        metadata = Collections.unmodifiableSortedMap(metadata);
+    }
+
+    /** The state of the job folder {@code dir}; null if the folder is gone. */
+    static JobState read(Path dir, String name) throws IOException {
+        Set<String> dots = Disk.dotNames(dir);
+        if (dots == null) {
+            return null;
+        }
+        SortedMap<String, String> meta = dots.contains(".metadata")
+                ? JsonFiles.readStrings(dir.resolve(".metadata")) : new TreeMap<>();
+        return new JobState(name, dots.contains(".locked"), dots.contains(".released"), dots.contains(".internal"),
+                meta);
+    }
+}

@@ -123,7 +123,7 @@ public final class Daemon implements AutoCloseable {
         Storage storage = new Storage(config.rootDir(), config.fsync(), config.chunkSize(),
                 config.internalFormatFilter(),
                 new PostProcessor(config.postProcessCmd(), config.postProcessFilter(), config.postProcessTimeout()),
-                config.userQuota());
+                config.userQuota(), config.cacheSize() / 2);
         storage.init(() -> SocketActivation.notifyStillStarting(config.env()));
         Publisher publisher = Publisher.none();
         OrphanCollector collector = new OrphanCollector(storage.blobs(), config.orphanBlobLifetime());
@@ -145,7 +145,8 @@ public final class Daemon implements AutoCloseable {
         }
         StaticHandler staticFiles = new StaticHandler(config.staticDir());
         ReadableCopies copies = new ReadableCopies(storage, access);
-        listings = new ListingCache(storage.disk().versions(), config.cacheSize());
+        // half of DLREPO_CACHE_SIZE for the answers, half for the states they are made from
+        listings = new ListingCache(storage.disk().versions(), config.cacheSize() - config.cacheSize() / 2);
         ListingCache cache = listings;
         Access acl = access;
         // a product level reads the jobs its links lead to: it depends on the whole repository

@@ -40,6 +40,11 @@ public final class Branch extends Level {
      * branch folder, then one folder read and one stat per tag.
      */
     public List<TagState> tagStates() throws IOException {
+        return repo.storage().states().get(path(), "tags", this::readTagStates,
+                states -> states.stream().mapToInt(TagState::weight).sum());
+    }
+
+    private List<TagState> readTagStates() throws IOException {
         Disk.Folder folder = readFolder();
         if (folder == null) {
             return List.of();
@@ -51,7 +56,7 @@ public final class Branch extends Level {
                 states.add(t);
             }
         }
-        return states;
+        return List.copyOf(states);
     }
 
     /**

@@ -392,4 +392,18 @@ public final class Disk {
     static String line(Path file) throws IOException {
         return readText(file).map(String::strip).filter(s -> !s.isEmpty()).orElse(null);
     }
+
+    /**
+     * The modification time of {@code folder} in nanoseconds, -1 if it is missing: what
+     * is kept in memory about a folder is checked against it, so that an entry added or
+     * removed right there by hand is noticed.
+     */
+    public static long modifiedNanos(Path folder) {
+        try {
+            return Files.readAttributes(folder, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+                    .lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS);
+        } catch (IOException e) {
+            return -1;
+        }
+    }
 }

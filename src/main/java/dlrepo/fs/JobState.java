@@ -13,6 +13,15 @@ import java.util.TreeMap;
  */
 public record JobState(String name, boolean locked, boolean released, boolean internal,
         SortedMap<String, String> metadata) {
+    /** About how many bytes of memory this takes. */
+    int weight() {
+        int w = 96 + 2 * name.length();
+        for (var e : metadata.entrySet()) {
+            w += 64 + 2 * (e.getKey().length() + e.getValue().length());
+        }
+        return w;
+    }
+
     public JobState {
         metadata = Collections.unmodifiableSortedMap(metadata);
     }

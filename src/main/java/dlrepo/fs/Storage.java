@@ -31,6 +31,7 @@ public final class Storage {
     private final int chunkSize;
     private final long userQuota;
     private final Repository repository;
+    private final LevelStates states;
     /**
      * One instance per user repository while anything uses it (its quota and product tree
      * hold locks): weak values, so that requests for any number of names, existing or not,
@@ -41,10 +42,12 @@ public final class Storage {
     private final Cache<String, Quota> quotas = Caffeine.newBuilder().weakValues().build();
     private final Set<Quota> busyQuotas = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
+    /** {@code stateBytes}: memory for the levels' states (see {@link LevelStates}; 0: none). */
     public Storage(Path root, boolean fsync, int chunkSize, Optional<Pattern> internalFormatFilter,
-            PostProcessor postProcessor, long userQuota) {
+            PostProcessor postProcessor, long userQuota, long stateBytes) {
         this.root = root;
         this.disk = new Disk(fsync, root.resolve(".trash"));
+        this.states = new LevelStates(disk.versions(), stateBytes);
         this.blobs = new BlobStore(root, new DigestLocks(), disk);
         this.internalFormatFilter = internalFormatFilter;
         this.postProcessor = postProcessor;
@@ -203,6 +206,10 @@ public final class Storage {
 
     public Path root() {
         return root;
+    }
+
+    LevelStates states() {
+        return states;
     }
 
     public Disk disk() {

@@ -82,6 +82,11 @@ public final class Tag extends Level {
      * one {@code .metadata} per job; null if the tag does not exist.
      */
     public Listing listing() throws IOException {
+        return branch.repository().storage().states().get(path(), "listing", this::readListing,
+                l -> l.state().weight() + l.jobs().stream().mapToInt(JobState::weight).sum());
+    }
+
+    private Listing readListing() throws IOException {
         Disk.Folder folder = readFolder();
         if (folder == null) {
             return null;
@@ -94,7 +99,7 @@ public final class Tag extends Level {
                 jobs.add(j);
             }
         }
-        return new Listing(state, jobs);
+        return new Listing(state, List.copyOf(jobs));
     }
 
     /** This tag's state, read in one go; null if the tag does not exist. */

@@ -13,6 +13,12 @@ import java.util.Set;
  */
 public record TagState(String name, double timestamp, boolean released, boolean locked, boolean stable,
         String description, String publishStatus) {
+    /** About how many bytes of memory this takes. */
+    int weight() {
+        return 96 + 2 * (name.length() + (description == null ? 0 : description.length())
+                + (publishStatus == null ? 0 : publishStatus.length()));
+    }
+
     /** Newest first by creation time, ties broken by name (as {@link Tag#NEWEST_FIRST}). */
     public static final Comparator<TagState> NEWEST_FIRST =
             Comparator.comparingDouble(TagState::timestamp).thenComparing(TagState::name).reversed();

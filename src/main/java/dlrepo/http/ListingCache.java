@@ -2,6 +2,7 @@ package dlrepo.http;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dlrepo.fs.Disk;
 import dlrepo.fs.TreeVersions;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -11,12 +12,8 @@ import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 import io.undertow.util.Methods;
-import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -67,7 +64,7 @@ public final class ListingCache {
     private record Entry(Path folder, long version, long modified, long expires, String etag, List<HttpString> names,
             List<String> values, byte[] body) {
         boolean isCurrent(TreeVersions versions) {
-            return version == versions.of(folder) && modified == ListingCache.modified(folder)
+            return version == versions.of(folder) && modified == Disk.modifiedNanos(folder)
                     && System.nanoTime() - expires < 0;
         }
     }
@@ -105,7 +102,7 @@ public final class ListingCache {
             Path dir = folder.apply(Target.of(ex));
             // read before the handler reads the tree: a change made meanwhile makes the entry stale
             long version = versions.of(dir);
-            long modified = modified(dir);
+            long modified = Disk.modifiedNanos(dir);
             Key key = null;
             CompletableFuture<Entry> mine = null;
             if (entries != null) {
@@ -255,19 +252,6 @@ public final class ListingCache {
         ex.setResponseContentLength(e.body.length);
         if (!ex.getRequestMethod().equals(Methods.HEAD)) {
             ex.getResponseSender().send(ByteBuffer.wrap(e.body));
-        }
-    }
-
-    /**
-     * The folder's modification time (-1 if it is missing): an entry added or removed by
-     * hand right in the folder listed is noticed without a SIGHUP.
-     */
-    private static long modified(Path dir) {
-        try {
-            return Files.readAttributes(dir, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
-                    .lastModifiedTime().to(TimeUnit.NANOSECONDS);
-        } catch (IOException e) {
-            return -1;
         }
     }
 

@@ -18,7 +18,7 @@ class UserRepositoryMemoryTest {
     void unusedUserRepositoriesAreForgotten() throws Exception {
         Path root = Files.createTempDirectory("dlrepo-users-");
         Storage storage = new Storage(root, false, 65536, Optional.empty(),
-                new PostProcessor(Optional.empty(), Optional.empty(), 1), 1000);
+                new PostProcessor(Optional.empty(), Optional.empty(), 1), 1000, 0);
         Repository kept = storage.userRepository("kept");
         for (int i = 0; i < 50_000; i++) {
             storage.userRepository("u" + i);

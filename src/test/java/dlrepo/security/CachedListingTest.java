@@ -79,6 +79,37 @@ class CachedListingTest {
         }
     }
 
+    /**
+     * A second caller's listing is filtered from the states in memory, not read again from
+     * the disk: a change made by hand below the tag (which the daemon cannot see) shows in
+     * neither caller's listing until SIGHUP, and each gets what its rights give.
+     */
+    @Test
+    void callersShareTheStatesInMemory() throws Exception {
+        try (TestAuth setup = new TestAuth()) {
+            setup.user("admin", "adminpw", "admin").acl("admin", "rw /**")
+                    .user("viewer", "viewerpw", "viewer").acl("viewer", "r /** !/branches/b/t/secret/**");
+            try (TestServer s = setup.start()) {
+                Caller admin = Caller.basic(s, "admin", "adminpw");
+                Caller viewer = Caller.basic(s, "viewer", "viewerpw");
+                admin.uploadFinalized("/branches/b/t/open/f/a.txt", "a");
+                admin.uploadFinalized("/branches/b/t/secret/f/a.txt", "a");
+                assertEquals(200, admin.json("PATCH", "/branches/b/t/open/", "{\"job\": {\"arch\": \"amd64\"}}")
+                        .statusCode());
+                assertTrue(admin.get("/branches/b/t/").body().contains("amd64"));
+                Path tagDir = s.root().resolve("branches/b/t");
+                var mtime = Files.getLastModifiedTime(tagDir);
+                Files.writeString(tagDir.resolve("open/.metadata"), "{\"arch\": \"riscv\"}");
+                Files.setLastModifiedTime(tagDir, mtime);
+                String v = viewer.get("/branches/b/t/").body();
+                assertTrue(v.contains("amd64") && !v.contains("secret"), v);
+                s.daemon().reload();
+                v = viewer.get("/branches/b/t/").body();
+                assertTrue(v.contains("riscv") && !v.contains("secret"), v);
+            }
+        }
+    }
+
     static String body(HttpClient c, HttpRequest r) {
         try {
             return c.send(r, HttpResponse.BodyHandlers.ofString()).body();

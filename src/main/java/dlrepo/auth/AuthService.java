@@ -43,7 +43,11 @@ public final class AuthService implements Access, AutoCloseable {
 
     private final Config.Auth config;
     private final LdapDirectory ldap;
-    private final Cache<String, Identity> cache;
+    /** A credential check's outcome, valid only under the rules it was made with. */
+    private record Checked(Rules rules, Identity identity) {
+    }
+
+    private final Cache<String, Checked> cache;
     private final LoginThrottle throttle;
     /**
      * The credential checks under way, by cache key. Not {@code cache.get(key, loader)}:
@@ -51,7 +55,7 @@ public final class AuthService implements Access, AutoCloseable {
      * an LDAP bind up to its timeout) would hold up other keys of the same bin, and a failed
      * check, which stores nothing, would be made again by each request that waited for it.
      */
-    private final ConcurrentHashMap<String, CompletableFuture<Identity>> checking = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, CompletableFuture<Checked>> checking = new ConcurrentHashMap<>();
     private volatile Rules rules;
 
     private AuthService(Config.Auth config, LdapDirectory ldap, Rules rules) {
@@ -127,28 +131,35 @@ public final class AuthService implements Access, AutoCloseable {
         String client = LoginThrottle.client(ex);
         // per client: while a client is refused, only what it proved itself is served
         String key = hash(client, credentials[0], credentials[1]);
-        Identity cached = cache.getIfPresent(key);
-        if (cached != null) {
-            return cached;
+        // a reload (SIGHUP) swaps the rules: what was checked under the previous ones is
+        // not used again, even before the cache is emptied
+        Rules current = rules;
+        Checked cached = cache.getIfPresent(key);
+        if (cached != null && cached.rules() == current) {
+            return cached.identity();
         }
-        CompletableFuture<Identity> mine = new CompletableFuture<>();
-        CompletableFuture<Identity> running = checking.putIfAbsent(key, mine);
+        CompletableFuture<Checked> mine = new CompletableFuture<>();
+        CompletableFuture<Checked> running = checking.putIfAbsent(key, mine);
         if (running != null) {
             // the same credentials from the same client are being checked: one check answers all
-            return outcome(running);
+            Checked c = outcome(running);
+            if (c.rules() == current) {
+                return c.identity();
+            }
+            return login(client, credentials[0], credentials[1], current).identity();
         }
         try {
             // checked by a request that ended between our cache look-up and putIfAbsent
-            Identity id = cache.getIfPresent(key);
-            if (id == null) {
-                id = login(client, credentials[0], credentials[1]);
+            Checked c = cache.getIfPresent(key);
+            if (c == null || c.rules() != current) {
+                c = login(client, credentials[0], credentials[1], current);
                 if (config.cacheSize() > 0 && config.cacheTtl() > 0) {
                     // Caffeine evicts asynchronously: a size of 0 would still serve an entry for a while
-                    cache.put(key, id);
+                    cache.put(key, c);
                 }
             }
-            mine.complete(id);
-            return id;
+            mine.complete(c);
+            return c.identity();
         } catch (RuntimeException | Error e) {
             mine.completeExceptionally(e);
             throw e;
@@ -158,7 +169,7 @@ public final class AuthService implements Access, AutoCloseable {
     }
 
     /** What the check of the same credentials running in another request ends with. */
-    private static Identity outcome(CompletableFuture<Identity> running) {
+    private static Checked outcome(CompletableFuture<Checked> running) {
         try {
             return running.join();
         } catch (CompletionException e) {
@@ -169,8 +180,8 @@ public final class AuthService implements Access, AutoCloseable {
         }
     }
 
-    /** Checks {@code login} and {@code password} of {@code client}, within its login throttle. */
-    private Identity login(String client, String login, String password) {
+    /** Checks {@code login} and {@code password} of {@code client} under {@code rules}, within its login throttle. */
+    private Checked login(String client, String login, String password, Rules rules) {
         LoginThrottle.Check attempt = throttle.begin(client, login);
         if (attempt.retryAfter() > 0) {
             throw new HttpError(429, attempt.busy() ? "Too many logins under way, try again in a moment"
@@ -186,7 +197,7 @@ public final class AuthService implements Access, AutoCloseable {
             }
             Set<String> groups;
             try {
-                groups = check(login, password);
+                groups = check(login, password, rules);
             } catch (HttpError e) {
                 // the directory is down: nothing was tried
                 failed = false;
@@ -200,7 +211,7 @@ public final class AuthService implements Access, AutoCloseable {
                 throw unauthorized("Invalid credentials");
             }
             failed = false;
-            return new Identity(login, groups);
+            return new Checked(rules, new Identity(login, groups));
         } finally {
             attempt.end(failed);
         }
@@ -212,7 +223,7 @@ public final class AuthService implements Access, AutoCloseable {
      * against a dummy field of the file's typical hash cost: how long a check takes does not
      * tell which logins exist.
      */
-    private Set<String> check(String login, String password) {
+    private Set<String> check(String login, String password, Rules rules) {
         boolean checkPassword = !config.ignorePasswords();
         if (ldap != null) {
             try {
@@ -334,7 +345,8 @@ public final class AuthService implements Access, AutoCloseable {
 
     /**
      * Anonymous callers, and Basic credentials of this client found in the cache of checked
-     * ones (what {@link #identify} would answer without checking anything); null otherwise.
+     * ones (what {@link #identify} would answer without checking anything, attached to
+     * {@code ex} as it would be); null otherwise.
      */
     @Override
     public Object knownViewer(HttpServerExchange ex) {
@@ -342,6 +354,7 @@ public final class AuthService implements Access, AutoCloseable {
             return null;
         }
         String header = ex.getRequestHeaders().getFirst(Headers.AUTHORIZATION);
+        Rules current = rules;
         Identity id = Identity.ANONYMOUS;
         if (header != null) {
             String[] credentials;
@@ -350,12 +363,14 @@ public final class AuthService implements Access, AutoCloseable {
             } catch (HttpError e) {
                 return null;
             }
-            id = cache.getIfPresent(hash(LoginThrottle.client(ex), credentials[0], credentials[1]));
-            if (id == null) {
+            Checked c = cache.getIfPresent(hash(LoginThrottle.client(ex), credentials[0], credentials[1]));
+            if (c == null || c.rules() != current) {
                 return null;
             }
+            id = c.identity();
         }
-        return new Viewer(id, rules.acls());
+        attach(ex, id); // for the access log, as identify() would
+        return new Viewer(id, current.acls());
     }
 
     @Override

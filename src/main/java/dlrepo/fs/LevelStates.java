@@ -26,7 +26,7 @@ final class LevelStates {
     private record Key(Path folder, String kind) {
     }
 
-    private record Snapshot(long version, long modified, Object value, int weight) {
+    private record Snapshot(FolderStamp stamp, Object value, int weight) {
     }
 
     private final TreeVersions versions;
@@ -50,17 +50,15 @@ final class LevelStates {
         if (snapshots == null) {
             return read.read();
         }
-        // read before the folder: a change made meanwhile makes the snapshot stale
-        long version = versions.of(folder);
-        long modified = Disk.modifiedNanos(folder);
         Key key = new Key(folder, kind);
         Snapshot s = snapshots.getIfPresent(key);
-        if (s != null && s.version == version && s.modified == modified) {
+        if (s != null && s.stamp.isCurrent(versions)) {
             return (T) s.value;
         }
+        FolderStamp stamp = FolderStamp.of(versions, folder);
         T value = read.read();
         if (value != null) {
-            snapshots.put(key, new Snapshot(version, modified, value, 64 + weight.applyAsInt(value)));
+            snapshots.put(key, new Snapshot(stamp, value, 64 + weight.applyAsInt(value)));
         }
         return value;
     }

@@ -2,7 +2,7 @@ package dlrepo.http;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import dlrepo.fs.Disk;
+import dlrepo.fs.FolderStamp;
 import dlrepo.fs.TreeVersions;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -60,12 +60,11 @@ public final class ListingCache {
         }
     }
 
-    /** An answer, computed from {@code folder} at {@code version} (and {@code modified}). */
-    private record Entry(Path folder, long version, long modified, long expires, String etag, List<HttpString> names,
+    /** An answer, computed from the folder of {@code stamp}. */
+    private record Entry(FolderStamp stamp, long expires, String etag, List<HttpString> names,
             List<String> values, byte[] body) {
         boolean isCurrent(TreeVersions versions) {
-            return version == versions.of(folder) && modified == Disk.modifiedNanos(folder)
-                    && System.nanoTime() - expires < 0;
+            return stamp.isCurrent(versions) && System.nanoTime() - expires < 0;
         }
     }
 
@@ -100,31 +99,30 @@ public final class ListingCache {
                 return;
             }
             Path dir = folder.apply(Target.of(ex));
-            // read before the handler reads the tree: a change made meanwhile makes the entry stale
-            long version = versions.of(dir);
-            long modified = Disk.modifiedNanos(dir);
+            // taken before the handler reads the tree: a change made meanwhile makes the answer stale
+            FolderStamp stamp = FolderStamp.of(versions, dir);
             Key key = null;
             CompletableFuture<Entry> mine = null;
             if (entries != null) {
-                mine = new CompletableFuture<>();
                 key = Key.of(ex, access.viewer(ex));
-                Entry e = entries.getIfPresent(key);
-                if (e == null || !e.folder.equals(dir) || !e.isCurrent(versions)) {
+                Entry e = current(entries.getIfPresent(key), dir);
+                if (e == null) {
+                    mine = new CompletableFuture<>();
                     CompletableFuture<Entry> running = computing.putIfAbsent(key, mine);
                     if (running != null) {
                         // the same answer is being computed: wait for it rather than compute it again
-                        e = outcome(running);
+                        e = current(outcome(running), dir);
                         mine = null;
                     }
                 }
-                if (e != null && e.folder.equals(dir) && e.isCurrent(versions)) {
+                if (e != null) {
                     hits.increment();
                     answer(ex, e);
                     return;
                 }
             }
             misses.increment();
-            ex.putAttachment(CAPTURE, new Capture(this, dir, version, modified, key, mine));
+            ex.putAttachment(CAPTURE, new Capture(this, stamp, key, mine));
             try {
                 level.handleRequest(ex);
             } finally {
@@ -134,6 +132,11 @@ public final class ListingCache {
                 }
             }
         };
+    }
+
+    /** {@code e} if it is an answer about {@code dir} that is still true, else null. */
+    private Entry current(Entry e, Path dir) {
+        return e != null && e.stamp.folder().equals(dir) && e.isCurrent(versions) ? e : null;
     }
 
     /** The answer another request is computing, or null if it fails or takes too long. */
@@ -225,7 +228,7 @@ public final class ListingCache {
         }
         boolean page = contentType.startsWith("text/html");
         long lifetime = page ? PAGE_LIFETIME_NANOS : LIFETIME.toNanos();
-        Entry e = new Entry(c.folder, c.version, c.modified, System.nanoTime() + lifetime, h.getFirst(Headers.ETAG),
+        Entry e = new Entry(c.stamp, System.nanoTime() + lifetime, h.getFirst(Headers.ETAG),
                 List.copyOf(names), List.copyOf(values), body);
         if (c.key != null) {
             c.cache.entries.put(c.key, e);
@@ -261,7 +264,6 @@ public final class ListingCache {
     }
 
     /** A listing request being answered for the first time: where its answer goes. */
-    private record Capture(ListingCache cache, Path folder, long version, long modified, Key key,
-            CompletableFuture<Entry> done) {
+    private record Capture(ListingCache cache, FolderStamp stamp, Key key, CompletableFuture<Entry> done) {
     }
 }

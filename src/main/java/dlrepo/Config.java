@@ -1,6 +1,9 @@
 package dlrepo;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -40,9 +43,30 @@ public record Config(
         long registryIdleTimeout,
         int registryMaxPending,
         long cacheSize,
+        Publish publish,
+        boolean readOnly,
+        Optional<String> primaryUrl,
         PageSettings pages,
         Auth auth,
         Map<String, String> env) {
+
+    /**
+     * Publishing released tags to other servers (publish.md): base URLs without a trailing
+     * slash, {@code rawUrls} as written in DLREPO_PUBLISH_URL (the status names it).
+     */
+    public record Publish(List<String> urls, String rawUrls, Optional<Path> authFile, Optional<Path> filterCmd,
+            long timeout, int maxRequests) {
+        /** Why releasing is refused with these settings, or empty when it can publish. */
+        public Optional<String> whyNotConfigured() {
+            if (urls.isEmpty()) {
+                return Optional.of("Cannot release: DLREPO_PUBLISH_URL is not set (no server to publish to)");
+            }
+            if (authFile.isEmpty()) {
+                return Optional.of("Cannot release: DLREPO_PUBLISH_AUTH is not set (DLREPO_PUBLISH_URL is)");
+            }
+            return Optional.empty();
+        }
+    }
 
     /** The web pages: template overrides, what the home pages list. */
     public record PageSettings(Optional<Path> templatesDir, boolean latestReleases, boolean latestReleasesUser) {
@@ -98,12 +122,9 @@ public record Config(
                 throw new ConfigException("DLREPO_POST_PROCESS_CMD", p.toString(), "not an executable file");
             }
         });
-        Optional<String> publicUrl = r.optional("DLREPO_PUBLIC_URL").map(u -> u.replaceAll("/+$", ""));
-        publicUrl.ifPresent(u -> {
-            if (!u.matches("https?://[^/\\s]+(/\\S*)?")) {
-                throw new ConfigException("DLREPO_PUBLIC_URL", u, "expected an http:// or https:// URL");
-            }
-        });
+        Optional<String> publicUrl = r.url("DLREPO_PUBLIC_URL");
+        boolean readOnly = r.bool("DLREPO_READ_ONLY", false);
+        Optional<String> primaryUrl = r.url("DLREPO_PRIMARY_URL");
         Optional<String> sendfile = r.optional("DLREPO_X_SENDFILE_HEADER");
         sendfile.ifPresent(h -> {
             if (!h.matches("[A-Za-z0-9-]+")) {
@@ -159,9 +180,59 @@ public record Config(
                 r.number("DLREPO_REGISTRY_IDLE_TIMEOUT", 3600, 1, 7 * 86400),
                 (int) r.number("DLREPO_REGISTRY_MAX_PENDING", 10_000, 1, 10_000_000),
                 r.bytes("DLREPO_CACHE_SIZE", 32L << 20),
+                publish(r),
+                readOnly,
+                primaryUrl,
                 pages,
                 auth(r),
                 Map.copyOf(env));
+    }
+
+    private static Publish publish(Reader r) {
+        String raw = r.string("DLREPO_PUBLISH_URL", "");
+        List<String> urls = new ArrayList<>();
+        if (!raw.isEmpty()) {
+            for (String item : raw.split(",", -1)) {
+                String u = item.strip().replaceAll("/+$", "");
+                if (!u.matches("https?://[^/\\s@?#]+(/[^\\s?#]*)?")) {
+                    throw new ConfigException("DLREPO_PUBLISH_URL", raw,
+                            "expected comma-separated http:// or https:// URLs without user, query or fragment, not \""
+                                    + item.strip() + "\"");
+                }
+                if (urls.contains(u)) {
+                    throw new ConfigException("DLREPO_PUBLISH_URL", raw, u + " is given twice");
+                }
+                urls.add(u);
+            }
+        }
+        Optional<Path> auth = r.optional("DLREPO_PUBLISH_AUTH").map(f -> {
+            Path p = Path.of(f).toAbsolutePath().normalize();
+            String line;
+            try {
+                if (!Files.isRegularFile(p)) {
+                    throw new ConfigException("DLREPO_PUBLISH_AUTH", f, "not a regular file");
+                }
+                line = Files.readAllLines(p).stream().findFirst().orElse("").strip();
+            } catch (java.io.IOException | java.io.UncheckedIOException e) {
+                throw new ConfigException("DLREPO_PUBLISH_AUTH", f, "cannot read it: " + e.getMessage());
+            }
+            if (line.indexOf(':') < 1) {
+                throw new ConfigException("DLREPO_PUBLISH_AUTH", f, "its first line must be login:password");
+            }
+            return p;
+        });
+        Optional<Path> filter = r.optional("DLREPO_PUBLISH_FILTER_CMD").map(c -> {
+            Path p = Path.of(c);
+            if (!p.isAbsolute()) {
+                throw new ConfigException("DLREPO_PUBLISH_FILTER_CMD", c, "must be an absolute path");
+            }
+            if (!Files.isRegularFile(p) || !Files.isExecutable(p)) {
+                throw new ConfigException("DLREPO_PUBLISH_FILTER_CMD", c, "not an executable file");
+            }
+            return p;
+        });
+        return new Publish(List.copyOf(urls), raw, auth, filter, r.number("DLREPO_PUBLISH_TIMEOUT", 300, 1, 7 * 86400),
+                (int) r.number("DLREPO_PUBLISH_MAX_REQUESTS", 1, 1, 256));
     }
 
     private static Auth auth(Reader r) {
@@ -223,6 +294,17 @@ public record Config(
         Optional<String> optional(String name) {
             String v = env.get(name);
             return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.strip());
+        }
+
+        /** An http:// or https:// URL, without its trailing slashes. */
+        Optional<String> url(String name) {
+            Optional<String> u = optional(name).map(v -> v.replaceAll("/+$", ""));
+            u.ifPresent(v -> {
+                if (!v.matches("https?://[^/\\s]+(/\\S*)?")) {
+                    throw new ConfigException(name, v, "expected an http:// or https:// URL");
+                }
+            });
+            return u;
         }
 
         String string(String name, String def) {

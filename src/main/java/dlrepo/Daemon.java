@@ -38,6 +38,7 @@ import dlrepo.http.ListingCache;
 import dlrepo.http.Target;
 import dlrepo.views.TagHandler;
 import dlrepo.publish.Publisher;
+import dlrepo.publish.RemotePublisher;
 import dlrepo.registry.RegistryHandler;
 import io.undertow.Handlers;
 import java.nio.file.Path;
@@ -71,6 +72,7 @@ public final class Daemon implements AutoCloseable {
     private final UnaryOperator<CleanupScheduler.Work> decorateCleanup;
     private CleanupScheduler scheduler;
     private AuthService auth;
+    private Publisher publisher;
     private ListingCache listings;
     private ServerSocketChannel inheritedChannel;
     private AcceptingChannel<StreamConnection> accepting;
@@ -116,6 +118,11 @@ public final class Daemon implements AutoCloseable {
             LOG.warn("file names are decoded as {}, not UTF-8 (no UTF-8 locale): non-ASCII names will fail; "
                     + "set LANG=C.UTF-8", encoding);
         }
+        if (!config.publish().urls().isEmpty() && config.publish().authFile().isEmpty()) {
+            LOG.warn("DLREPO_PUBLISH_URL is set but DLREPO_PUBLISH_AUTH is not: releasing is refused");
+        } else if (config.publish().urls().isEmpty() && config.publish().authFile().isPresent()) {
+            LOG.warn("DLREPO_PUBLISH_AUTH is set but DLREPO_PUBLISH_URL is not: it is not used");
+        }
         rootLock = RootLock.acquire(config.rootDir());
         } catch (java.nio.file.FileSystemException e) {
             throw new IOException("DLREPO_ROOT_DIR=" + config.rootDir() + ": " + e.getMessage(), e);
@@ -125,7 +132,8 @@ public final class Daemon implements AutoCloseable {
                 new PostProcessor(config.postProcessCmd(), config.postProcessFilter(), config.postProcessTimeout()),
                 config.userQuota(), config.cacheSize() / 2);
         storage.init(() -> SocketActivation.notifyStillStarting(config.env()));
-        Publisher publisher = Publisher.none();
+        publisher = config.publish().whyNotConfigured().<Publisher>map(Publisher::none)
+                .orElseGet(() -> new RemotePublisher(config.publish(), storage));
         OrphanCollector collector = new OrphanCollector(storage.blobs(), config.orphanBlobLifetime());
         CleanupScheduler.Work work = new Cleanup(storage.repository(), collector, () -> server.getWorker(),
                 publisher, () -> {
@@ -156,7 +164,7 @@ public final class Daemon implements AutoCloseable {
                         target -> storage.root(), acl),
                 cache.wrap(new UserHomeHandler(access, config.pages().latestReleasesUser()), repository, acl),
                 cache.wrap(new BranchesHandler(access), target -> target.repo().branchesDir(), acl),
-                cache.wrap(new BranchHandler(cleanup, access), target -> target.branch().path(), acl),
+                cache.wrap(new BranchHandler(cleanup, publisher, access), target -> target.branch().path(), acl),
                 cache.wrap(new TagHandler(cleanup, publisher, access), target -> target.tag().path(), acl),
                 cache.wrap(new JobHandler(cleanup, access), target -> target.job().path(), acl),
                 ArchiveHandler.job(access),
@@ -300,6 +308,7 @@ public final class Daemon implements AutoCloseable {
             LOG.warn("requests still running after {}s, stopping anyway", config.shutdownTimeout());
         }
         scheduler.close();
+        publisher.close();
         // Undertow's stop() waits for the worker threads, and one blocked reading a stalled
         // upload may never return: bound the wait, the process exits after this anyway.
         Thread stopper = new Thread(server::stop, "http-stop");

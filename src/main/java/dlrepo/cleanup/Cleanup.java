@@ -62,9 +62,16 @@ public final class Cleanup implements CleanupScheduler.Work {
                 if (stopping.getAsBoolean()) {
                     return deleted;
                 }
+                if (publisher.isBusy(tag)) {
+                    LOG.info("cleanup policy of branch {}: tag {} is being published, kept for now", branch.name(),
+                            tag.name());
+                    continue;
+                }
                 try {
                     workers.get().submit(() -> {
                         if (tag.isReleased()) {
+                            // a remote that cannot be reached keeps the tag here (released, with
+                            // an error status): deleted, it could never be unpublished
                             publisher.unrelease(tag);
                         }
                         tag.delete(true);

@@ -12,6 +12,7 @@ import dlrepo.cleanup.TagPolicy;
 import dlrepo.fs.Branch;
 import dlrepo.fs.CleanupPolicy;
 import dlrepo.fs.TagState;
+import dlrepo.publish.Publisher;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import java.util.ArrayList;
@@ -22,10 +23,12 @@ import java.util.Map;
 /** {@code /branches/<b>/}: its tags and cleanup policy; set the policy; delete. */
 public final class BranchHandler implements HttpHandler {
     private final CleanupTrigger cleanup;
+    private final Publisher publisher;
     private final Access access;
 
-    public BranchHandler(CleanupTrigger cleanup, Access access) {
+    public BranchHandler(CleanupTrigger cleanup, Publisher publisher, Access access) {
         this.cleanup = cleanup;
+        this.publisher = publisher;
         this.access = access;
     }
 
@@ -40,6 +43,9 @@ public final class BranchHandler implements HttpHandler {
                 Responses.ok(ex);
             }
             case "DELETE" -> {
+                for (var tag : branch.tags()) {
+                    TagHandler.refuseIfBusy(publisher, tag);
+                }
                 branch.delete(false);
                 cleanup.scheduleCleanup(false);
                 Responses.ok(ex);

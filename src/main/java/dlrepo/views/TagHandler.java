@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dlrepo.cleanup.CleanupTrigger;
 import dlrepo.fs.JobState;
 import dlrepo.fs.Tag;
+import dlrepo.publish.PublishException;
 import dlrepo.publish.Publisher;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -38,6 +39,7 @@ public final class TagHandler implements HttpHandler {
             case "GET", "HEAD" -> get(ex, tag);
             case "POST" -> post(ex, tag);
             case "DELETE" -> {
+                refuseIfBusy(publisher, tag);
                 tag.delete(false);
                 cleanup.scheduleCleanup(false);
                 Responses.ok(ex);
@@ -105,15 +107,26 @@ public final class TagHandler implements HttpHandler {
         if (!tag.exists()) {
             throw HttpError.notFound("Tag " + tag.branch().name() + "/" + tag.name() + " not found");
         }
-        if (Boolean.TRUE.equals(released) && !publisher.isConfigured()) {
-            throw new HttpError(421, "Cannot release: publishing to other servers (DLREPO_PUBLISH_URL) is not built in this version");
+        if (Boolean.TRUE.equals(released) && publisher.whyNotConfigured().isPresent()) {
+            throw new HttpError(421, publisher.whyNotConfigured().get());
         }
         tag.update(locked, stable, null, description);
         if (Boolean.TRUE.equals(released)) {
             publisher.release(tag);
         } else if (Boolean.FALSE.equals(released)) {
-            publisher.unrelease(tag);
+            try {
+                publisher.unrelease(tag);
+            } catch (PublishException e) {
+                throw new HttpError(502, e.getMessage());
+            }
         }
         Responses.ok(ex);
+    }
+
+    /** A tag being published must stay: its files are being read and sent. */
+    static void refuseIfBusy(Publisher publisher, Tag tag) {
+        if (publisher.isBusy(tag)) {
+            throw HttpError.badRequest("Tag " + tag.name() + " is being published, wait for its publish_status");
+        }
     }
 }

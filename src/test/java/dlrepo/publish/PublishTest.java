@@ -541,4 +541,24 @@ class PublishTest {
             assertTrue(ci.ok(path(b, "t") + "/").get("tag").get("released").asBoolean());
         }
     }
+
+    @Test
+    void stoppingTheServerMidRunLeavesAnInterruptedError() throws Exception {
+        try (FakeRemote hang = new FakeRemote(null)) {
+            TestServer internal = sites.startInternal("DLREPO_PUBLISH_URL", hang.url(), "DLREPO_PUBLISH_TIMEOUT", "60");
+            try {
+                String b = lockedTag(internal, unique("stop"));
+                ok(internal.as("ci", "ci-pw").json("POST", path(b, "t") + "/", "{\"tag\": {\"released\": true}}"));
+                assertTrue(dlrepo.Check.eventually(10_000, () -> hang.heads.size() == 1));
+                long start = System.nanoTime();
+                internal.stop();
+                assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(20), "the stop waited for the remote");
+                Path tagDir = internal.root().resolve("branches").resolve(b).resolve("t");
+                assertEquals("error: interrupted: the server stopped\n", Files.readString(tagDir.resolve(".publish-status")));
+                assertFalse(Files.exists(tagDir.resolve(".released")));
+            } finally {
+                internal.close();
+            }
+        }
+    }
 }

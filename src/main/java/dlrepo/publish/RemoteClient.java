@@ -140,8 +140,10 @@ final class RemoteClient {
         } catch (HttpTimeoutException e) {
             throw timedOut();
         } catch (ConnectException e) {
-            throw new RemoteException(baseUrl, "cannot connect: "
-                    + (e.getCause() instanceof UnresolvedAddressException ? "unknown host" : reason(e)));
+            // the JDK says nothing more than ClosedChannelException for a refused connection
+            String why = e.getCause() instanceof UnresolvedAddressException ? "unknown host"
+                    : e.getMessage() != null && !e.getMessage().isBlank() ? e.getMessage() : "connection refused";
+            throw new RemoteException(baseUrl, "cannot connect: " + why);
         } catch (IOException e) {
             if (e.getCause() instanceof UnresolvedAddressException) {
                 throw new RemoteException(baseUrl, "cannot connect: unknown host");

@@ -296,7 +296,7 @@ class PublishTest {
             String url2 = Sites.url(own.public2);
             own.public2.stop();
 
-            String msg = assertError(own.release(b, "t", false), 502, "cannot unpublish from " + url2 + ": cannot connect");
+            String msg = assertError(own.release(b, "t", false), 502, "cannot unpublish from " + url2 + ": cannot connect: connection refused");
             JsonNode tag = own.tag(b, "t");
             assertTrue(tag.get("released").asBoolean(), "the tag stays released");
             assertEquals("error: " + msg, tag.get("publish_status").asText());

@@ -148,7 +148,7 @@ public final class RemotePublisher implements Publisher {
                 } catch (RemoteException e) {
                     throw unpublishFailed(tag, mayBeThere, "cannot unpublish from " + url + ": " + e.detail());
                 } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+                    // not interrupted again: the status must still be written (the run's end clears it anyway)
                     String why = mine.reason() != null ? mine.reason() : "interrupted";
                     throw unpublishFailed(tag, mayBeThere, "cannot unpublish from " + url + ": " + why);
                 }

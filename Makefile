@@ -95,6 +95,8 @@ install: all
 		install -m 0644 $$page $(DESTDIR)$(MANDIR)/man$$section/ || exit 1; \
 	done
 	install -m 0644 etc/nginx.conf $(DESTDIR)$(DOCDIR)/examples/nginx.conf
+	install -m 0644 etc/nginx-replicas.conf $(DESTDIR)$(DOCDIR)/examples/nginx-replicas.conf
+	install -m 0644 etc/dlrepo-replica.conf $(DESTDIR)$(DOCDIR)/examples/dlrepo-replica.conf
 	if [ -d etc/acls-examples ]; then \
 		cp -R etc/acls-examples $(DESTDIR)$(DOCDIR)/examples/acls && \
 		chmod -R u=rwX,go=rX $(DESTDIR)$(DOCDIR)/examples/acls; \

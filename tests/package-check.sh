@@ -77,7 +77,8 @@ echo "package-check: $deb"
 dpkg-deb -c "$deb" | awk '{ print $6 }' | sed 's|^\./|/|' >"$work/files"
 expected="/usr/share/dlrepo/dlrepo.jar /usr/share/dlrepo/dlrepo.classlist /usr/bin/dlrepo
 /lib/systemd/system/dlrepo.socket /lib/systemd/system/dlrepo.service /etc/default/dlrepo
-/usr/share/doc/dlrepo/examples/nginx.conf /usr/share/doc/dlrepo/copyright"
+/usr/share/doc/dlrepo/examples/nginx.conf /usr/share/doc/dlrepo/examples/nginx-replicas.conf
+/usr/share/doc/dlrepo/examples/dlrepo-replica.conf /usr/share/doc/dlrepo/copyright"
 if [ -f dlrepo-cli ]; then
 	expected="$expected /usr/bin/dlrepo-cli /usr/share/dlrepo/dlrepo-cli"
 fi

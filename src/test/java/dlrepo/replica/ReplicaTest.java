@@ -82,6 +82,25 @@ class ReplicaTest {
         }
     }
 
+    @Test
+    void refusesToStartOnWhatIsNotADlrepoRoot(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path empty = Files.createDirectories(tmp.resolve("empty"));
+        java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+                () -> Replicas.replica(empty, Map.of()));
+        assertEquals("DLREPO_ROOT_DIR=" + empty + ": not a dlrepo root, branches is missing (DLREPO_READ_ONLY=1: "
+                + "start the read-write server on it first)", e.getMessage());
+        assertEquals(List.of(), Files.list(empty).toList(), "nothing created");
+        Path missing = tmp.resolve("missing");
+        e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+                () -> Replicas.replica(missing, Map.of()));
+        assertTrue(e.getMessage().contains("no such folder"), e.getMessage());
+        assertFalse(Files.exists(missing));
+        Files.createDirectories(empty.resolve("branches"));
+        e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+                () -> Replicas.replica(empty, Map.of()));
+        assertTrue(e.getMessage().contains(".blobs/sha256 is missing"), e.getMessage());
+    }
+
     private static void readEverything(TestServer r, byte[] big, Replicas.Image image) throws Exception {
         List<String> levels = List.of("/", "/branches/", "/branches/main/", "/branches/main/v1/", JOB, JOB + "deb/",
                 "/branches/main/v1/job2/", "/branches/main/v1/job2/iso/", "/branches/main/v1/app/container/",

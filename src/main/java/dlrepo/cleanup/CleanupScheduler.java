@@ -98,7 +98,7 @@ public final class CleanupScheduler implements CleanupTrigger, AutoCloseable {
 
     public synchronized void schedule(boolean tags, String trigger) {
         if (isReadOnly()) {
-            LOG.info("read-only replica: cleanup ({}) not run here, cleanup runs on the read-write server", trigger);
+            LOG.warn("read-only replica: cleanup ({}) not run here, cleanup runs on the read-write server", trigger);
             return;
         }
         if (stopping) {

@@ -17,6 +17,7 @@ import dlrepo.views.BranchesHandler;
 import dlrepo.views.CleanupHandler;
 import dlrepo.http.CliHandler;
 import dlrepo.http.CrossSiteGuard;
+import dlrepo.http.ReadOnlyGuard;
 import dlrepo.http.StaticHandler;
 import dlrepo.http.Dispatcher;
 import dlrepo.http.MinimumRate;
@@ -60,6 +61,8 @@ import io.undertow.server.handlers.GracefulShutdownHandler;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.Map;
+import java.util.List;
+import java.util.ArrayList;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -123,25 +126,38 @@ public final class Daemon implements AutoCloseable {
         } else if (config.publish().urls().isEmpty() && config.publish().authFile().isPresent()) {
             LOG.warn("DLREPO_PUBLISH_AUTH is set but DLREPO_PUBLISH_URL is not: it is not used");
         }
-        rootLock = RootLock.acquire(config.rootDir());
+        if (config.readOnly()) {
+            warnReplicaSettings();
+        } else {
+            if (config.primaryUrl().isPresent()) {
+                LOG.warn("DLREPO_PRIMARY_URL is set but DLREPO_READ_ONLY is not: it is not used");
+            }
+            rootLock = RootLock.acquire(config.rootDir());
+        }
         } catch (java.nio.file.FileSystemException e) {
             throw new IOException("DLREPO_ROOT_DIR=" + config.rootDir() + ": " + e.getMessage(), e);
         }
         Storage storage = new Storage(config.rootDir(), config.fsync(), config.chunkSize(),
                 config.internalFormatFilter(),
                 new PostProcessor(config.postProcessCmd(), config.postProcessFilter(), config.postProcessTimeout()),
-                config.userQuota(), config.cacheSize() / 2);
+                config.userQuota(), config.cacheSize() / 2, config.readOnly());
         storage.init(() -> SocketActivation.notifyStillStarting(config.env()));
-        publisher = config.publish().whyNotConfigured().<Publisher>map(Publisher::none)
-                .orElseGet(() -> new RemotePublisher(config.publish(), storage));
-        OrphanCollector collector = new OrphanCollector(storage.blobs(), config.orphanBlobLifetime());
-        CleanupScheduler.Work work = new Cleanup(storage.repository(), collector, () -> server.getWorker(),
-                publisher, () -> {
-                    for (var user : storage.userRepositories()) {
-                        user.quota().orElseThrow().recount();
-                    }
-                });
-        scheduler = new CleanupScheduler(decorateCleanup.apply(work), config.tagCleanupPeriod());
+        if (config.readOnly()) {
+            // a replica writes nothing: no publishing, no cleanup (the read-write server's)
+            publisher = Publisher.none(ReadOnlyGuard.message(config.primaryUrl()));
+            scheduler = CleanupScheduler.readOnly();
+        } else {
+            publisher = config.publish().whyNotConfigured().<Publisher>map(Publisher::none)
+                    .orElseGet(() -> new RemotePublisher(config.publish(), storage));
+            OrphanCollector collector = new OrphanCollector(storage.blobs(), config.orphanBlobLifetime());
+            CleanupScheduler.Work work = new Cleanup(storage.repository(), collector, () -> server.getWorker(),
+                    publisher, () -> {
+                        for (var user : storage.userRepositories()) {
+                            user.quota().orElseThrow().recount();
+                        }
+                    });
+            scheduler = new CleanupScheduler(decorateCleanup.apply(work), config.tagCleanupPeriod());
+        }
         CleanupTrigger cleanup = scheduler;
         FileSender sender = new FileSender(config.xSendfileHeader(), config.trustedUploads());
         Access access = Access.ALLOW_ALL;
@@ -153,8 +169,11 @@ public final class Daemon implements AutoCloseable {
         }
         StaticHandler staticFiles = new StaticHandler(config.staticDir());
         ReadableCopies copies = new ReadableCopies(storage, access);
-        // half of DLREPO_CACHE_SIZE for the answers, half for the states they are made from
-        listings = new ListingCache(storage.disk().versions(), config.cacheSize() - config.cacheSize() / 2);
+        // half of DLREPO_CACHE_SIZE for the answers, half for the states they are made from.
+        // None on a replica: the writer's changes raise no version here, and a folder's
+        // mtime does not move when a file inside it changes (flags, metadata, journals).
+        listings = new ListingCache(storage.disk().versions(),
+                config.readOnly() ? 0 : config.cacheSize() - config.cacheSize() / 2);
         ListingCache cache = listings;
         Access acl = access;
         // a product level reads the jobs its links lead to: it depends on the whole repository
@@ -181,13 +200,16 @@ public final class Daemon implements AutoCloseable {
                 cache.wrap(new ProductBranchHandler(access), repository, acl),
                 cache.wrap(new VersionHandler(access), repository, acl),
                 ArchiveHandler.version(access),
-                Map.of("cleanup", new CleanupHandler(scheduler),
+                Map.of("cleanup", new CleanupHandler(scheduler, config.primaryUrl()),
                         "cli", new CliHandler(config.publicUrl(), CliHandler.defaultLocations(System.getenv("PATH"))),
                         "static", staticFiles,
                         "v2", new RegistryHandler(storage, access, sender, config.chunkSize(), copies,
                                 java.time.Duration.ofSeconds(config.registryIdleTimeout()), config.registryMaxPending()),
                         "favicon.ico", staticFiles)));
         HttpHandler routes = auth == null ? router : new AuthHandler(auth, router);
+        if (config.readOnly()) {
+            routes = new ReadOnlyGuard(config.primaryUrl(), routes);
+        }
         graceful = Handlers.gracefulShutdown(new Dispatcher(new CrossSiteGuard(config.publicUrl(), routes),
                 new MinimumRate(config.minBodyRate(), config.minBodyRatePeriod(), config.ioTimeout()),
                 new Pages(config.pages().templatesDir(), config.publicUrl()),
@@ -225,6 +247,31 @@ public final class Daemon implements AutoCloseable {
         }
         scheduler.start();
         SocketActivation.notifyReady(config.env());
+    }
+
+    /** Whether this daemon is a read-only replica (DLREPO_READ_ONLY=1). */
+    public boolean readOnly() {
+        return config.readOnly();
+    }
+
+    /**
+     * A replica serves a root the read-write server writes: the settings of what writes
+     * (cleanup, publishing, post-processing) and of the listing cache have no effect here.
+     */
+    private void warnReplicaSettings() {
+        LOG.info("DLREPO_READ_ONLY=1: read-only replica of {}: writes are refused (sent to {}), no root lock, "
+                + "no cleanup, no start-up repair", config.rootDir(),
+                config.primaryUrl().orElse("the read-write server"));
+        List<String> ignored = new ArrayList<>();
+        for (String name : List.of("DLREPO_TAG_CLEANUP_PERIOD", "DLREPO_ORPHAN_BLOB_LIFETIME", "DLREPO_PUBLISH_URL",
+                "DLREPO_PUBLISH_AUTH", "DLREPO_PUBLISH_FILTER_CMD", "DLREPO_POST_PROCESS_CMD", "DLREPO_CACHE_SIZE")) {
+            if (config.env().containsKey(name)) {
+                ignored.add(name);
+            }
+        }
+        if (!ignored.isEmpty()) {
+            LOG.warn("DLREPO_READ_ONLY=1: ignored on a read-only replica: {}", String.join(", ", ignored));
+        }
     }
 
     /**
@@ -324,7 +371,9 @@ public final class Daemon implements AutoCloseable {
         }
         server = null;
         try {
-            rootLock.close();
+            if (rootLock != null) {
+                rootLock.close();
+            }
         } catch (IOException e) {
             LOG.warn("releasing the root lock: {}", e.toString());
         }

@@ -66,8 +66,24 @@ public final class CleanupScheduler implements CleanupTrigger, AutoCloseable {
         this.periodSeconds = periodSeconds;
     }
 
+    /**
+     * A read-only replica's: nothing ever runs (no start-up run, no timer); a request for a
+     * cleanup (SIGUSR1) is logged, the read-write server does the cleanups of the root.
+     */
+    public static CleanupScheduler readOnly() {
+        return new CleanupScheduler(null, 0);
+    }
+
+    /** Whether this is a read-only replica's scheduler, which runs nothing. */
+    public boolean isReadOnly() {
+        return work == null;
+    }
+
     /** The start-up run, then the timer (unless the period is 0). */
     public synchronized void start() {
+        if (isReadOnly()) {
+            return;
+        }
         schedule(true, "startup");
         if (periodSeconds > 0) {
             timer = executor.scheduleAtFixedRate(() -> schedule(true, "timer"), periodSeconds, periodSeconds,
@@ -81,6 +97,10 @@ public final class CleanupScheduler implements CleanupTrigger, AutoCloseable {
     }
 
     public synchronized void schedule(boolean tags, String trigger) {
+        if (isReadOnly()) {
+            LOG.warn("read-only replica: cleanup ({}) not run here, cleanup runs on the read-write server", trigger);
+            return;
+        }
         if (stopping) {
             return;
         }

@@ -58,9 +58,37 @@ public final class ArtifactFormat extends Level {
     public SortedMap<String, Digest> digests() throws IOException {
         // .digests and the journal are read as one state, never half-folded
         try (TreeLocks.Lease l = lockEntries(false)) {
-            SortedMap<String, Digest> map = readDigestsFile();
-            journal().replay(map);
-            return map;
+            if (!storage().disk().readOnly()) {
+                SortedMap<String, Digest> map = readDigestsFile();
+                journal().replay(map);
+                return map;
+            }
+            // a replica: the writer, another process, may fold the journal meanwhile (new
+            // .digests renamed in, then the journal deleted): an old .digests read before
+            // and a journal gone after would lose entries. The rename gives .digests a new
+            // inode: read again until it did not change while both were read.
+            Path file = path().resolve(".digests");
+            for (int attempt = 1;; attempt++) {
+                Object before = stamp(file);
+                SortedMap<String, Digest> map = readDigestsFile();
+                journal().replay(map);
+                if (java.util.Objects.equals(before, stamp(file))) {
+                    return map;
+                }
+                if (attempt == 20) {
+                    throw new IOException(file + " kept changing while it was read");
+                }
+            }
+        }
+    }
+
+    /** What identifies one version of a file written by rename: inode, mtime, size (null if missing). */
+    private static Object stamp(Path file) throws IOException {
+        try {
+            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            return java.util.List.of(String.valueOf(a.fileKey()), a.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS), a.size());
+        } catch (java.nio.file.NoSuchFileException e) {
+            return null;
         }
     }
 

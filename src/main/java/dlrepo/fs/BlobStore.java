@@ -78,6 +78,7 @@ public final class BlobStore {
 
     /** Creates (or gives their modes back to) {@code .blobs/sha256} and {@code .uploads}. */
     public void init() throws IOException {
+        disk.checkWritable();
         Disk.ensureDirectory(blobs.getParent(), Disk.DIR_MODE);
         Disk.ensureDirectory(blobs, Disk.DIR_MODE);
         Disk.ensureDirectory(uploads, Disk.PRIVATE_DIR_MODE);
@@ -94,6 +95,7 @@ public final class BlobStore {
      * of entries removed and their bytes.
      */
     public long[] purgeUploads() throws IOException {
+        disk.checkWritable();
         List<String> names = Disk.listAll(uploads);
         long bytes = 0;
         for (String name : names) {
@@ -106,6 +108,7 @@ public final class BlobStore {
 
     /** A new, empty upload file in {@code .uploads}, readable by the daemon only. */
     public Upload startUpload() throws IOException {
+        disk.checkWritable();
         if (!Files.isDirectory(uploads, LinkOption.NOFOLLOW_LINKS)) {
             Disk.ensureDirectory(uploads, Disk.PRIVATE_DIR_MODE);
         }
@@ -126,6 +129,7 @@ public final class BlobStore {
      * file exists, so the collector cannot see the file unmarked.
      */
     public String reserveUploadName() {
+        disk.checkWritable();
         String name = Disk.randomName();
         active.add(name);
         return name;
@@ -143,8 +147,14 @@ public final class BlobStore {
     /**
      * The dedup probe: the blob's size if it exists, its mtime refreshed so that the
      * collector leaves it alone for a full lifetime (a link by digest is expected next).
+     * On a read-only replica, the size only: a read never touches the root (the writer's
+     * collector cannot be held off from here; a link after it answers 404 and the client
+     * sends the body).
      */
     public OptionalLong probe(Digest d) throws IOException {
+        if (disk.readOnly()) {
+            return size(d);
+        }
         return locks.withLock(d, () -> {
             Long size = touch(path(d));
             if (size == null) {
@@ -171,6 +181,7 @@ public final class BlobStore {
 
     /** Hard-links the existing blob {@code d} at {@code target}; 404-kind if it is gone. */
     public long link(Digest d, Path target) throws IOException {
+        disk.checkWritable();
         return locks.withLock(d, () -> {
             Long size = touch(path(d));
             if (size == null) {
@@ -186,6 +197,7 @@ public final class BlobStore {
      * that blob exists already, then hard-links the blob at {@code target}.
      */
     public void commit(Path tmp, Digest d, Path target) throws IOException {
+        disk.checkWritable();
         locks.withLock(d, () -> {
             moveIn(tmp, d);
             linkBlob(d, target);
@@ -199,6 +211,7 @@ public final class BlobStore {
      * like a probed blob: the link is expected next.
      */
     public void store(Path tmp, Digest d) throws IOException {
+        disk.checkWritable();
         if (disk.fsync()) {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 ch.force(true);

@@ -48,12 +48,36 @@ public final class Disk {
     /** The storage root (the trash's parent): no symbolic link is followed below it. */
     private final Path root;
     private final TreeVersions versions;
+    /** A read-only replica's: every write method refuses (see {@link #checkWritable}). */
+    private final boolean readOnly;
 
     public Disk(boolean fsync, Path trash) {
+        this(fsync, trash, false);
+    }
+
+    /** {@code readOnly}: a replica's disk, on which every write method throws. */
+    public Disk(boolean fsync, Path trash, boolean readOnly) {
         this.fsync = fsync;
         this.trash = trash;
         this.root = trash.getParent();
         this.versions = new TreeVersions(root);
+        this.readOnly = readOnly;
+    }
+
+    /** Whether this is a read-only replica's disk (another daemon writes the root). */
+    public boolean readOnly() {
+        return readOnly;
+    }
+
+    /**
+     * Defence in depth on a read-only replica: the writes are refused before routing
+     * (ReadOnlyGuard), so reaching a write method there is a bug; it fails the request
+     * (500) instead of changing a root another daemon writes.
+     */
+    public void checkWritable() {
+        if (readOnly) {
+            throw new IllegalStateException("read-only replica: refusing to write below " + root);
+        }
     }
 
     /** The versions of the folders, raised by every change made through this class. */
@@ -72,6 +96,7 @@ public final class Disk {
 
     /** Deletes a file if it exists; returns whether it did. */
     public boolean delete(Path file) throws IOException {
+        checkWritable();
         try {
             return Files.deleteIfExists(file);
         } finally {
@@ -116,6 +141,7 @@ public final class Disk {
 
     /** Writes {@code data} to a temporary file next to {@code target}, then renames it. */
     public void writeAtomically(Path target, byte[] data) throws IOException {
+        checkWritable();
         Path tmp = TreePaths.temporarySibling(target);
         try (FileChannel ch = FileChannel.open(tmp, java.util.EnumSet.of(StandardOpenOption.CREATE_NEW,
                 StandardOpenOption.WRITE), attribute(FILE_MODE))) {
@@ -149,6 +175,7 @@ public final class Disk {
 
     /** Creates or removes an empty flag file. */
     public void setFlag(Path flag, boolean on) throws IOException {
+        checkWritable();
         try {
             setFlagFile(flag, on);
         } finally {
@@ -180,6 +207,7 @@ public final class Disk {
      * the path leaves no room for the files of the folder: nothing is created then.
      */
     public void createDirectories(Path dir) throws IOException {
+        checkWritable();
         TreePaths.checkRoom("Path", dir, TreePaths.RESERVED_ENTRY);
         TreePaths.refuseLinks(() -> "Cannot create " + Names.printable(root.relativize(dir).toString()), root, dir);
         try {
@@ -208,6 +236,7 @@ public final class Disk {
     }
 
     public void syncDir(Path dir) throws IOException {
+        checkWritable();
         if (fsync) {
             try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
                 ch.force(true);
@@ -242,6 +271,7 @@ public final class Disk {
      * then deleted file by file. Whatever a crash leaves in the trash is purged later.
      */
     public void remove(Path dir) throws IOException {
+        checkWritable();
         // a level reached through a link is not in the tree: never moved, whatever it is.
         // A level that is itself a link is moved as a link (a rename does not follow it)
         // and deleted as one.
@@ -266,6 +296,7 @@ public final class Disk {
 
     /** Deletes what earlier removals left in the trash; returns how many folders that was. */
     public int purgeTrash() throws IOException {
+        checkWritable();
         List<String> names = listAll(trash);
         for (String name : names) {
             deleteTree(trash.resolve(name));

@@ -72,11 +72,14 @@ public final class Quota {
         return limit;
     }
 
-    /** Bytes used, read from {@code .disk_usage} (recounted if missing). */
+    /**
+     * Bytes used, read from {@code .disk_usage} (recounted if missing). Kept in memory,
+     * except on a read-only replica, where the writer changes the file: read every time.
+     */
     public long used() throws IOException {
         lock.lock();
         try {
-            if (used < 0) {
+            if (used < 0 || disk.readOnly()) {
                 used = Disk.readText(file()).map(String::strip).filter(s -> s.matches("\\d+")).map(Long::parseLong)
                         .orElse(-1L);
                 if (used < 0) {

@@ -45,9 +45,20 @@ public final class Storage {
     /** {@code stateBytes}: memory for the levels' states (see {@link LevelStates}; 0: none). */
     public Storage(Path root, boolean fsync, int chunkSize, Optional<Pattern> internalFormatFilter,
             PostProcessor postProcessor, long userQuota, long stateBytes) {
+        this(root, fsync, chunkSize, internalFormatFilter, postProcessor, userQuota, stateBytes, false);
+    }
+
+    /**
+     * {@code readOnly}: a read-only replica's storage (another daemon writes the root, maybe
+     * at this moment): its disk refuses every write, and no level state is kept (what
+     * another process changes raises no version here, and a folder's mtime does not move
+     * when a file inside changes).
+     */
+    public Storage(Path root, boolean fsync, int chunkSize, Optional<Pattern> internalFormatFilter,
+            PostProcessor postProcessor, long userQuota, long stateBytes, boolean readOnly) {
         this.root = root;
-        this.disk = new Disk(fsync, root.resolve(".trash"));
-        this.states = new LevelStates(disk.versions(), stateBytes);
+        this.disk = new Disk(fsync, root.resolve(".trash"), readOnly);
+        this.states = new LevelStates(disk.versions(), readOnly ? 0 : stateBytes);
         this.blobs = new BlobStore(root, new DigestLocks(), disk);
         this.internalFormatFilter = internalFormatFilter;
         this.postProcessor = postProcessor;
@@ -120,6 +131,10 @@ public final class Storage {
                         + " is a symbolic link, which the server never follows: make it a folder");
             }
         }
+        if (disk.readOnly()) {
+            checkReplicaRoot();
+            return;
+        }
         closeRoot();
         blobs.init();
         long[] uploads = blobs.purgeUploads();
@@ -137,6 +152,29 @@ public final class Storage {
             Disk.chmod(root.resolve("users"), Disk.DIR_MODE);
         }
         repairFormats(stillStarting);
+    }
+
+    /**
+     * A read-only replica's start: the root must be one the read-write server made. Nothing
+     * is created, repaired or purged: the {@code .uploads} and {@code .trash} entries, the
+     * journals of dirty formats and the modes belong to the writer, which may be using
+     * them right now.
+     */
+    private void checkReplicaRoot() throws IOException {
+        if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
+            throw new IOException("DLREPO_ROOT_DIR=" + root + ": no such folder (DLREPO_READ_ONLY=1: the read-write "
+                    + "server creates the root; start it first)");
+        }
+        for (String name : List.of("branches", ".blobs/sha256")) {
+            if (!Files.isDirectory(root.resolve(name), LinkOption.NOFOLLOW_LINKS)) {
+                throw new IOException("DLREPO_ROOT_DIR=" + root + ": not a dlrepo root, " + name + " is missing "
+                        + "(DLREPO_READ_ONLY=1: start the read-write server on it first)");
+            }
+        }
+        if (!Files.isReadable(root.resolve("branches")) || !Files.isReadable(root.resolve(".blobs/sha256"))) {
+            throw new IOException("DLREPO_ROOT_DIR=" + root + ": cannot read branches/ or .blobs/sha256/ "
+                    + "(DLREPO_READ_ONLY=1: run the replica as the writer's user or in its group)");
+        }
     }
 
     /**

@@ -39,8 +39,22 @@ public final class ResponseBody {
     /**
      * {@code count} bytes of {@code file} from {@code position}; {@code size} is the file's
      * size when the headers were made (a file that changed since then fails the answer).
+     * {@code channel}: the file opened already (the body closes it), or null to open it by
+     * path when the region is reached.
      */
-    record FileRegion(Path file, long position, long count, long size) implements Part {
+    record FileRegion(Path file, long position, long count, long size, FileChannel channel) implements Part {
+        FileRegion(Path file, long position, long count, long size) {
+            this(file, position, count, size, null);
+        }
+    }
+
+    /** Closes the files opened ahead in {@code parts} (a body that will not be sent). */
+    static void closeFiles(Iterable<Part> parts) {
+        for (Part p : parts) {
+            if (p instanceof FileRegion r && r.channel() != null) {
+                IoUtils.safeClose(r.channel());
+            }
+        }
     }
 
     private final HttpServerExchange ex;
@@ -102,9 +116,12 @@ public final class ResponseBody {
     }
 
     private boolean next() throws IOException {
-        part = parts.poll();
+        synchronized (parts) {
+            part = parts.poll();
+        }
         if (part instanceof FileRegion r) {
-            file = FileChannel.open(r.file(), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+            file = r.channel() != null ? r.channel()
+                    : FileChannel.open(r.file(), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
             if (file.size() != r.size()) {
                 throw new IOException(r.file() + " changed while being sent");
             }
@@ -229,6 +246,7 @@ public final class ResponseBody {
             LOG.debug("{} {}: answer cut: {}", ex.getRequestMethod(), ex.getRequestURI(), e.toString());
         }
         closeFile();
+        closeRemaining();
         IoUtils.safeClose(ex.getConnection());
     }
 
@@ -251,6 +269,15 @@ public final class ResponseBody {
             }
         }
         closeFile();
+        closeRemaining();
+    }
+
+    /** Closes the files opened ahead that the body did not reach. */
+    private void closeRemaining() {
+        synchronized (parts) {
+            closeFiles(parts);
+            parts.clear();
+        }
     }
 
     private Integer writeTimeout() {

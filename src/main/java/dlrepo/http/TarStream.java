@@ -4,7 +4,9 @@ import dlrepo.fs.Digest;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -18,10 +20,19 @@ import java.util.List;
  * on disk: members {@code <prefix>/<name>} sorted by name, then
  * {@code <prefix>/SHA256SUMS.txt}. Its exact length is known before the first byte, so the
  * response has a {@code Content-Length} and file bodies go out with sendfile.
+ *
+ * <p>The members' files are opened before the first byte (up to {@link #OPEN_AHEAD}; the
+ * others when they are reached): a file removed meanwhile (a tag deleted and its blobs
+ * collected, by this daemon or, on a read-only replica, by the writer) is still read from
+ * its open descriptor. One that is gone when it is reached, or that changed since the
+ * headers were made, cuts the connection: the client never gets a well-formed archive
+ * with other bytes than those announced.
  */
 public final class TarStream {
     private static final int BLOCK = 512;
     private static final long USTAR_MAX_SIZE = 077777777777L;
+    /** How many member files are opened before the first byte (the rest when reached). */
+    static final int OPEN_AHEAD = 1024;
 
     /** One file to archive: its name below the prefix, where it is, its digest. */
     public record Source(String name, Path file, Digest digest) {
@@ -85,21 +96,50 @@ public final class TarStream {
         return length;
     }
 
-    /** The archive as the pieces of a response body: headers, file regions, padding. */
-    public List<ResponseBody.Part> parts() {
+    /**
+     * The archive as the pieces of a response body: headers, file regions, padding. The
+     * first {@link #OPEN_AHEAD} files are opened here; {@link ResponseBody#send} closes
+     * them. Fails, closing what it opened, if one of them is gone or changed since the
+     * archive's length was computed (nothing has been sent yet).
+     */
+    public List<ResponseBody.Part> parts() throws IOException {
         List<ResponseBody.Part> parts = new ArrayList<>();
-        for (Member m : members) {
-            parts.add(new ResponseBody.Bytes(ByteBuffer.wrap(m.header())));
-            if (m.size() > 0) {
-                parts.add(new ResponseBody.FileRegion(m.file(), 0, m.size(), m.size()));
+        int opened = 0;
+        try {
+            for (Member m : members) {
+                parts.add(new ResponseBody.Bytes(ByteBuffer.wrap(m.header())));
+                if (m.size() > 0) {
+                    FileChannel ch = null;
+                    if (opened < OPEN_AHEAD) {
+                        ch = open(m);
+                        opened++;
+                    }
+                    parts.add(new ResponseBody.FileRegion(m.file(), 0, m.size(), m.size(), ch));
+                }
+                pad(parts, m.size());
             }
-            pad(parts, m.size());
+        } catch (IOException | RuntimeException e) {
+            ResponseBody.closeFiles(parts);
+            throw e;
         }
         parts.add(new ResponseBody.Bytes(ByteBuffer.wrap(sumsHeader)));
         parts.add(new ResponseBody.Bytes(ByteBuffer.wrap(sums)));
         pad(parts, sums.length);
         parts.add(new ResponseBody.Bytes(ByteBuffer.allocate(2 * BLOCK)));
         return parts;
+    }
+
+    private static FileChannel open(Member m) throws IOException {
+        FileChannel ch = FileChannel.open(m.file(), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+        try {
+            if (ch.size() != m.size()) {
+                throw new IOException(m.file() + " changed while the archive was prepared");
+            }
+            return ch;
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
     }
 
     private static void pad(List<ResponseBody.Part> parts, long size) {

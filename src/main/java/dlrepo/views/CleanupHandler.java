@@ -15,9 +15,16 @@ import java.util.Map;
 /** {@code GET /cleanup}: the last cleanup runs, whether one is running or pending, the next timer run. */
 public final class CleanupHandler implements HttpHandler {
     private final CleanupScheduler scheduler;
+    private final java.util.Optional<String> primaryUrl;
 
     public CleanupHandler(CleanupScheduler scheduler) {
+        this(scheduler, java.util.Optional.empty());
+    }
+
+    /** {@code primaryUrl}: the read-write server a read-only replica names. */
+    public CleanupHandler(CleanupScheduler scheduler, java.util.Optional<String> primaryUrl) {
         this.scheduler = scheduler;
+        this.primaryUrl = primaryUrl;
     }
 
     @Override
@@ -40,6 +47,11 @@ public final class CleanupHandler implements HttpHandler {
             runs.add(m);
         }
         Map<String, Object> m = new LinkedHashMap<>();
+        if (scheduler.isReadOnly()) {
+            // the cleanups of the root are the read-write server's
+            m.put("read_only", true);
+            m.put("primary_url", primaryUrl.orElse(null));
+        }
         m.put("running", s.running());
         m.put("pending", s.pending());
         m.put("next_timer_run", s.nextTimerRun() == null ? null : BigDecimal.valueOf(s.nextTimerRun()));

@@ -181,6 +181,33 @@ class ContainerReceiveTest {
                 + "/" + m1.get("digest").asText().substring(7)));
     }
 
+    /** A referrer (a manifest with a {@code subject}, such as a signature) is not what the tag stands for. */
+    @Test
+    void referrersAreNotTheTop(@TempDir Path tmp) throws Exception {
+        Layout src = new Layout(tmp.resolve("src"));
+        ObjectNode m = src.image("amd64", 3000);
+        src.tag(m, "v1");
+        SkopeoTest.ok("copy", "--dest-tls-verify=false", "oci:" + src.dir + ":v1", ref(a, "main/signed:v1"));
+        Caller sender = Caller.headers(b, "User-Agent", AGENT);
+        String job = "/branches/main/v1/signed/";
+        for (JsonNode f : a.anonymous().ok(job + "container/").at("/artifact_format/files")) {
+            assertStatus(201, sender.upload(job + "container/" + f.asText(),
+                    a.anonymous().getBytes(job + "container/" + f.asText()).body()));
+        }
+        ObjectNode subject = m.deepCopy();
+        subject.remove("platform");
+        String referrer = "{\"schemaVersion\": 2, \"mediaType\": \"application/vnd.oci.image.manifest.v1+json\", "
+                + "\"artifactType\": \"application/vnd.example.sig\", \"config\": {\"mediaType\": "
+                + "\"application/vnd.oci.empty.v1+json\", \"digest\": \"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e"
+                + "8310c060f61caaff8a\", \"size\": 2}, \"layers\": [], \"subject\": " + subject + "}";
+        String rd = TestServer.digest(referrer);
+        assertStatus(201, sender.upload(job + "container/manifests/sha256/" + rd.substring(7, 9) + "/" + rd.substring(7),
+                referrer));
+        assertStatus(200, sender.send("PATCH", job + "container/"));
+        assertEquals(m.get("digest").asText() + "\n",
+                Files.readString(b.root().resolve("branches/main/v1/signed/container/.manifest")));
+    }
+
     /** Only a publishing server writes the container format through the artifact API. */
     @Test
     void otherAgentsCannotWriteTheContainerFormat() throws Exception {

@@ -309,6 +309,17 @@ public final class CountingProxy implements AutoCloseable {
         }
     }
 
+    /** Closes the connections open now (a server going down: kept-alive connections die too). */
+    public void dropConnections() {
+        for (Socket s : sockets) {
+            try {
+                s.close();
+            } catch (IOException e) {
+                // already closed
+            }
+        }
+    }
+
     @Override
     public void close() throws IOException {
         server.close();

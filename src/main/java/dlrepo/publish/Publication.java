@@ -86,7 +86,7 @@ final class Publication implements Run.Work {
 
     /** Publishes to every server; the status of a success. */
     private String publish(Run run) throws IOException, InterruptedException {
-        Config settings = publisher.settings();
+        Settings settings = publisher.settings();
         Credentials credentials = Credentials.read(settings.authFile());
         List<Job> jobs = tag.jobs();
         int accepted = 0;
@@ -240,6 +240,6 @@ final class Publication implements Run.Work {
     }
 
     /** What a publication needs of the publisher's settings. */
-    record Config(List<String> urls, String rawUrls, Path authFile, FilterCommand filter, long timeout) {
+    record Settings(List<String> urls, String rawUrls, Path authFile, FilterCommand filter, long timeout) {
     }
 }

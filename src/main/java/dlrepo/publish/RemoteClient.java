@@ -95,8 +95,9 @@ final class RemoteClient {
         } catch (java.io.FileNotFoundException e) {
             throw new PublishException(file + ": " + e.getMessage(), e);
         }
-        send("PUT", path, request(path).PUT(body).expectContinue(true).header("Digest", d.toString())
-                .header("Content-Type", "application/octet-stream"), 201);
+        // no 100 ever comes for an empty body (the server reads none): the client would wait
+        send("PUT", path, request(path).PUT(body).expectContinue(body.contentLength() > 0)
+                .header("Digest", d.toString()).header("Content-Type", "application/octet-stream"), 201);
     }
 
     /** {@code PATCH path} without a body (finalizes a format). */
@@ -139,8 +140,10 @@ final class RemoteClient {
         } catch (HttpTimeoutException e) {
             throw timedOut();
         } catch (ConnectException e) {
-            throw new RemoteException(baseUrl, "cannot connect: "
-                    + (e.getCause() instanceof UnresolvedAddressException ? "unknown host" : reason(e)));
+            // the JDK says nothing more than ClosedChannelException for a refused connection
+            String why = e.getCause() instanceof UnresolvedAddressException ? "unknown host"
+                    : e.getMessage() != null && !e.getMessage().isBlank() ? e.getMessage() : "connection refused";
+            throw new RemoteException(baseUrl, "cannot connect: " + why);
         } catch (IOException e) {
             if (e.getCause() instanceof UnresolvedAddressException) {
                 throw new RemoteException(baseUrl, "cannot connect: unknown host");

@@ -35,7 +35,7 @@ public final class RemotePublisher implements Publisher {
     private static final int PARALLEL_TAGS = 4;
 
     private final Storage storage;
-    private final Publication.Config config;
+    private final Publication.Settings config;
     private final ExecutorService runs;
     private final ExecutorService io;
     private final ExecutorService httpThreads;
@@ -48,7 +48,7 @@ public final class RemotePublisher implements Publisher {
 
     public RemotePublisher(Config.Publish settings, Storage storage) {
         this.storage = storage;
-        this.config = new Publication.Config(settings.urls(), settings.rawUrls(), settings.authFile().orElseThrow(),
+        this.config = new Publication.Settings(settings.urls(), settings.rawUrls(), settings.authFile().orElseThrow(),
                 settings.filterCmd().map(c -> new FilterCommand(c, settings.timeout())).orElse(null),
                 settings.timeout());
         this.runs = Executors.newFixedThreadPool(PARALLEL_TAGS, threads("publish-"));
@@ -148,7 +148,7 @@ public final class RemotePublisher implements Publisher {
                 } catch (RemoteException e) {
                     throw unpublishFailed(tag, mayBeThere, "cannot unpublish from " + url + ": " + e.detail());
                 } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+                    // not interrupted again: the status must still be written (the run's end clears it anyway)
                     String why = mine.reason() != null ? mine.reason() : "interrupted";
                     throw unpublishFailed(tag, mayBeThere, "cannot unpublish from " + url + ": " + why);
                 }
@@ -251,7 +251,7 @@ public final class RemotePublisher implements Publisher {
         return status != null && (status.startsWith("in progress") || status.startsWith("uploading "));
     }
 
-    Publication.Config settings() {
+    Publication.Settings settings() {
         return config;
     }
 

@@ -107,6 +107,18 @@ public final class Sites implements AutoCloseable {
         return internal;
     }
 
+    /**
+     * Another internal server (own temporary root, the same users) with the same publish
+     * settings plus {@code extraEnv} (key, value, ...; these override); the caller closes it.
+     */
+    public TestServer startInternal(String... extraEnv) throws IOException {
+        Map<String, String> env = new HashMap<>(internalEnv);
+        for (int i = 0; i + 1 < extraEnv.length; i += 2) {
+            env.put(extraEnv[i], extraEnv[i + 1]);
+        }
+        return TestServer.start(internalAuth.env(flatten(env)));
+    }
+
     /** The internal server's CI user. */
     public Caller ci() {
         return internal.as("ci", "ci-pw");
@@ -201,12 +213,18 @@ public final class Sites implements AutoCloseable {
 
     /** The JSON of a job on a server, as the publisher sees it, or null if 404. */
     public static JsonNode remoteJob(TestServer site, String branch, String tag, String job) throws Exception {
-        HttpResponse<String> r = publisher(site).get("/branches/" + branch + "/" + tag + "/" + job + "/");
+        HttpResponse<String> r = publisher(site).get("/branches/" + encode(branch) + "/" + encode(tag) + "/"
+                + encode(job) + "/");
         if (r.statusCode() == 404) {
             return null;
         }
         assertEquals(200, r.statusCode(), r.body());
         return Check.JSON.readTree(r.body()).get("job");
+    }
+
+    /** A name as one URL path segment (percent-encoded UTF-8). */
+    public static String encode(String segment) {
+        return java.net.URLEncoder.encode(segment, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20");
     }
 
     @Override

@@ -45,9 +45,20 @@ public final class DaemonProcess implements AutoCloseable {
         return d;
     }
 
+    /** Starts the process listening on {@code port} (a restart on the port of a stopped one) and waits. */
+    public static DaemonProcess startOnPort(int port, Path root, Map<String, String> env) throws Exception {
+        DaemonProcess d = spawn(port, root, env, List.of());
+        d.awaitReady();
+        return d;
+    }
+
     private static DaemonProcess spawn(Path root, Map<String, String> env, List<String> wrapper, String... jvmArgs)
             throws IOException {
-        int port = freePort();
+        return spawn(freePort(), root, env, wrapper, jvmArgs);
+    }
+
+    private static DaemonProcess spawn(int port, Path root, Map<String, String> env, List<String> wrapper,
+            String... jvmArgs) throws IOException {
         List<String> cmd = new ArrayList<>(wrapper);
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(List.of(jvmArgs));

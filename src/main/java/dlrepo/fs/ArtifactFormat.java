@@ -492,6 +492,10 @@ public final class ArtifactFormat extends Level {
             if (storage().postProcessor().appliesTo(digests.keySet())) {
                 postProcess(digests);
             }
+            if (name().equals(CONTAINER)) {
+                // an image copied file by file (a publishing server) is tagged here
+                new ContainerImage(this).tagTop(digests(), storage().disk());
+            }
             storage().disk().setFlag(path().resolve(".dirty"), false);
             // a product link its first upload could not make (a full disk) is made now
             joinProduct(who);

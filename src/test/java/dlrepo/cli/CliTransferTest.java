@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dlrepo.CountingProxy;
 import dlrepo.TestServer;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;

@@ -35,8 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  * every blob come back byte for byte. Skipped when {@code /usr/bin/skopeo} is missing (CI
  * installs the {@code skopeo} package).
  */
-class SkopeoTest {
-    static final Path SKOPEO = Path.of("/usr/bin/skopeo");
+public class SkopeoTest {
+    public static final Path SKOPEO = Path.of("/usr/bin/skopeo");
     static TestServer s;
 
     @BeforeAll
@@ -96,10 +96,10 @@ class SkopeoTest {
     }
 
     /** An OCI image layout being written: blobs by digest, and the manifests it will index. */
-    static final class Layout {
-        final Path dir;
+    public static final class Layout {
+        public final Path dir;
 
-        Layout(Path dir) throws IOException {
+        public Layout(Path dir) throws IOException {
             this.dir = dir;
             Files.createDirectories(dir.resolve("blobs/sha256"));
             Files.writeString(dir.resolve("oci-layout"), "{\"imageLayoutVersion\": \"1.0.0\"}");
@@ -116,7 +116,7 @@ class SkopeoTest {
         }
 
         /** An image for {@code arch}: gzipped tar layers of the given sizes (random content), its config and manifest. */
-        ObjectNode image(String arch, int... sizes) throws IOException {
+        public ObjectNode image(String arch, int... sizes) throws IOException {
             ArrayNode layers = JSON.createArrayNode();
             ArrayNode diffIds = JSON.createArrayNode();
             for (int i = 0; i < sizes.length; i++) {
@@ -139,7 +139,7 @@ class SkopeoTest {
             return d;
         }
 
-        ObjectNode index(List<ObjectNode> children) throws IOException {
+        public ObjectNode index(List<ObjectNode> children) throws IOException {
             ObjectNode idx = JSON.createObjectNode();
             idx.put("schemaVersion", 2);
             idx.put("mediaType", Reg.OCI_INDEX);
@@ -148,7 +148,7 @@ class SkopeoTest {
         }
 
         /** Writes {@code index.json}, {@code top} under reference {@code ref}. */
-        void tag(ObjectNode top, String ref) throws IOException {
+        public void tag(ObjectNode top, String ref) throws IOException {
             ObjectNode d = top.deepCopy();
             d.remove("platform");
             d.putObject("annotations").put("org.opencontainers.image.ref.name", ref);
@@ -158,12 +158,12 @@ class SkopeoTest {
             Files.writeString(dir.resolve("index.json"), idx.toString());
         }
 
-        byte[] read(String digest) throws IOException {
+        public byte[] read(String digest) throws IOException {
             return Files.readAllBytes(dir.resolve("blobs/sha256").resolve(digest.substring(7)));
         }
 
         /** Every blob of the layout: digest to bytes. */
-        Map<String, byte[]> blobs() throws IOException {
+        public Map<String, byte[]> blobs() throws IOException {
             Map<String, byte[]> out = new TreeMap<>();
             try (var st = Files.list(dir.resolve("blobs/sha256"))) {
                 for (Path p : st.toList()) {
@@ -176,10 +176,10 @@ class SkopeoTest {
 
     // ---- skopeo ----
 
-    record Result(int exit, String out, String err) {
+    public record Result(int exit, String out, String err) {
     }
 
-    static Result skopeo(String... args) throws Exception {
+    public static Result skopeo(String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(SKOPEO.toString(), "--insecure-policy"));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd);
@@ -202,7 +202,7 @@ class SkopeoTest {
         return r;
     }
 
-    static Result ok(String... args) throws Exception {
+    public static Result ok(String... args) throws Exception {
         Result r = skopeo(args);
         assertEquals(0, r.exit(), () -> "skopeo " + String.join(" ", args) + ":\n" + r.err());
         return r;
@@ -213,7 +213,7 @@ class SkopeoTest {
     }
 
     /** The layout and {@code back} (copied back out) have the same blobs, byte for byte. */
-    private static void assertSameBlobs(Layout src, Layout back) throws IOException {
+    public static void assertSameBlobs(Layout src, Layout back) throws IOException {
         Map<String, byte[]> a = src.blobs();
         Map<String, byte[]> b = back.blobs();
         assertEquals(a.keySet(), b.keySet(), "blobs copied back");

@@ -27,6 +27,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -162,6 +163,12 @@ class PublishTest {
             Thread.sleep(5);
         }
         assertEquals("published to " + sites.publishUrl(), status, seen.toString());
+        // the pages show it too: the tag's header and its row on the branch page
+        for (String page : List.of(path(b, t) + "/", path(b) + "/")) {
+            HttpResponse<String> html = ci.send(ci.request(page).header("Accept", "text/html").build());
+            assertEquals(200, html.statusCode(), page);
+            assertTrue(html.body().contains("published to " + sites.publishUrl()), page + ": " + html.body());
+        }
         int stage = 0;
         for (String s : seen) {
             int st = s.equals("in progress") ? 0

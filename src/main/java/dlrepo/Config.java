@@ -43,6 +43,9 @@ public record Config(
         long registryIdleTimeout,
         int registryMaxPending,
         long cacheSize,
+        String accessLog,
+        String metricsAccess,
+        long healthMinFree,
         Publish publish,
         boolean readOnly,
         Optional<String> primaryUrl,
@@ -110,8 +113,23 @@ public record Config(
             throw new ConfigException("DLREPO_LOG_LEVEL", level, "expected DEBUG, INFO, WARNING, ERROR or CRITICAL");
         }
         String output = r.string("DLREPO_LOG_OUTPUT", System.console() != null ? "console" : "syslog");
-        if (!output.equals("console") && !output.equals("syslog")) {
-            throw new ConfigException("DLREPO_LOG_OUTPUT", output, "expected console or syslog");
+        if (!java.util.Set.of("console", "syslog", "json").contains(output)) {
+            throw new ConfigException("DLREPO_LOG_OUTPUT", output, "expected console, syslog or json");
+        }
+        String accessLog = r.string("DLREPO_ACCESS_LOG", "on");
+        if (!accessLog.equals("on") && !accessLog.equals("off")) {
+            Path p = Path.of(accessLog);
+            if (!p.isAbsolute()) {
+                throw new ConfigException("DLREPO_ACCESS_LOG", accessLog, "expected on, off or an absolute file path");
+            }
+            Path dir = p.getParent();
+            if (dir == null || !Files.isDirectory(dir) || !Files.isWritable(dir)) {
+                throw new ConfigException("DLREPO_ACCESS_LOG", accessLog, "its folder is not a writable folder");
+            }
+        }
+        String metricsAccess = r.string("DLREPO_METRICS_ACCESS", "local").toLowerCase(Locale.ROOT);
+        if (!java.util.Set.of("local", "acl", "open", "off").contains(metricsAccess)) {
+            throw new ConfigException("DLREPO_METRICS_ACCESS", metricsAccess, "expected local, acl, open or off");
         }
         Optional<Path> postProcess = r.optional("DLREPO_POST_PROCESS_CMD").map(Path::of);
         postProcess.ifPresent(p -> {
@@ -180,6 +198,9 @@ public record Config(
                 r.number("DLREPO_REGISTRY_IDLE_TIMEOUT", 3600, 1, 7 * 86400),
                 (int) r.number("DLREPO_REGISTRY_MAX_PENDING", 10_000, 1, 10_000_000),
                 r.bytes("DLREPO_CACHE_SIZE", 32L << 20),
+                accessLog,
+                metricsAccess,
+                r.bytes("DLREPO_HEALTH_MIN_FREE", 100L << 20),
                 publish(r),
                 readOnly,
                 primaryUrl,

@@ -18,6 +18,13 @@ import dlrepo.views.CleanupHandler;
 import dlrepo.http.CliHandler;
 import dlrepo.http.CrossSiteGuard;
 import dlrepo.http.ReadOnlyGuard;
+import dlrepo.http.AccessLog;
+import dlrepo.http.ErrorBodies;
+import dlrepo.http.RequestObserver;
+import dlrepo.http.RouteKind;
+import dlrepo.metrics.Health;
+import dlrepo.metrics.Metrics;
+import dlrepo.metrics.OpsHandler;
 import dlrepo.http.StaticHandler;
 import dlrepo.http.Dispatcher;
 import dlrepo.http.MinimumRate;
@@ -76,6 +83,7 @@ public final class Daemon implements AutoCloseable {
     private CleanupScheduler scheduler;
     private AuthService auth;
     private Publisher publisher;
+    private Metrics metrics;
     private ListingCache listings;
     private ServerSocketChannel inheritedChannel;
     private AcceptingChannel<StreamConnection> accepting;
@@ -95,6 +103,10 @@ public final class Daemon implements AutoCloseable {
 
     public CleanupScheduler cleanup() {
         return scheduler;
+    }
+
+    public Metrics metrics() {
+        return metrics;
     }
 
     public ListingCache listings() {
@@ -179,48 +191,57 @@ public final class Daemon implements AutoCloseable {
         // a product level reads the jobs its links lead to: it depends on the whole repository
         Function<Target, Path> repository = target -> target.repo().path();
         Router router = new Router(storage, access, new Router.Routes(
-                cache.wrap(new HomeHandler(storage, access, config.pages().latestReleases()),
-                        target -> storage.root(), acl),
-                cache.wrap(new UserHomeHandler(access, config.pages().latestReleasesUser()), repository, acl),
-                cache.wrap(new BranchesHandler(access), target -> target.repo().branchesDir(), acl),
-                cache.wrap(new BranchHandler(cleanup, publisher, access), target -> target.branch().path(), acl),
-                cache.wrap(new TagHandler(cleanup, publisher, access), target -> target.tag().path(), acl),
-                cache.wrap(new JobHandler(cleanup, access), target -> target.job().path(), acl),
-                ArchiveHandler.job(access),
+                RouteKind.tag("home", cache.wrap(new HomeHandler(storage, access, config.pages().latestReleases()),
+                        target -> storage.root(), acl)),
+                RouteKind.tag("user_home", cache.wrap(new UserHomeHandler(access, config.pages().latestReleasesUser()), repository, acl)),
+                RouteKind.tag("branches", cache.wrap(new BranchesHandler(access), target -> target.repo().branchesDir(), acl)),
+                RouteKind.tag("branch", cache.wrap(new BranchHandler(cleanup, publisher, access), target -> target.branch().path(), acl)),
+                RouteKind.tag("tag", cache.wrap(new TagHandler(cleanup, publisher, access), target -> target.tag().path(), acl)),
+                RouteKind.tag("job", cache.wrap(new JobHandler(cleanup, access), target -> target.job().path(), acl)),
+                RouteKind.tag("job_archive", ArchiveHandler.job(access)),
                 // a format reached under products/ depends on the links that lead to it
-                cache.wrap(new FormatHandler(cleanup, access, sender),
-                        target -> target.version() != null ? target.repo().path() : target.format().path(), acl),
-                new FormatFileHandler(),
-                ArchiveHandler.format(),
-                new FormatSumsHandler(),
-                new ArtifactHandler(sender, config.chunkSize(), access, copies),
-                cache.wrap(new ProductsHandler(access), repository, acl),
-                cache.wrap(new ProductHandler(access), repository, acl),
-                cache.wrap(new ProductVariantHandler(access), repository, acl),
-                cache.wrap(new ProductBranchHandler(access), repository, acl),
-                cache.wrap(new VersionHandler(access), repository, acl),
-                ArchiveHandler.version(access),
-                Map.of("cleanup", new CleanupHandler(scheduler, config.primaryUrl()),
-                        "cli", new CliHandler(config.publicUrl(), CliHandler.defaultLocations(System.getenv("PATH"))),
-                        "static", staticFiles,
-                        "v2", new RegistryHandler(storage, access, sender, config.chunkSize(), copies,
-                                java.time.Duration.ofSeconds(config.registryIdleTimeout()), config.registryMaxPending()),
-                        "favicon.ico", staticFiles)));
+                RouteKind.tag("format", cache.wrap(new FormatHandler(cleanup, access, sender),
+                        target -> target.version() != null ? target.repo().path() : target.format().path(), acl)),
+                RouteKind.tag("format_file", new FormatFileHandler()),
+                RouteKind.tag("format_archive", ArchiveHandler.format()),
+                RouteKind.tag("format_sums", new FormatSumsHandler()),
+                RouteKind.tag("artifact", new ArtifactHandler(sender, config.chunkSize(), access, copies)),
+                RouteKind.tag("products", cache.wrap(new ProductsHandler(access), repository, acl)),
+                RouteKind.tag("product", cache.wrap(new ProductHandler(access), repository, acl)),
+                RouteKind.tag("product_variant", cache.wrap(new ProductVariantHandler(access), repository, acl)),
+                RouteKind.tag("product_branch", cache.wrap(new ProductBranchHandler(access), repository, acl)),
+                RouteKind.tag("version", cache.wrap(new VersionHandler(access), repository, acl)),
+                RouteKind.tag("version_archive", ArchiveHandler.version(access)),
+                Map.of("cleanup", RouteKind.tag("cleanup", new CleanupHandler(scheduler, config.primaryUrl())),
+                        "cli", RouteKind.tag("cli", new CliHandler(config.publicUrl(),
+                                CliHandler.defaultLocations(System.getenv("PATH")))),
+                        "static", RouteKind.tag("static", staticFiles),
+                        "v2", RouteKind.tag("registry", new RegistryHandler(storage, access, sender, config.chunkSize(),
+                                copies, java.time.Duration.ofSeconds(config.registryIdleTimeout()),
+                                config.registryMaxPending())),
+                        "favicon.ico", RouteKind.tag("favicon", staticFiles))));
         HttpHandler routes = auth == null ? router : new AuthHandler(auth, router);
         if (config.readOnly()) {
             routes = new ReadOnlyGuard(config.primaryUrl(), routes);
         }
+        metrics = new Metrics(config, storage, scheduler, listings);
+        if (publisher instanceof RemotePublisher remote) {
+            remote.onResult(metrics::published);
+        }
+        routes = new OpsHandler(config, new Health(config, storage, scheduler), metrics, routes);
         graceful = Handlers.gracefulShutdown(new Dispatcher(new CrossSiteGuard(config.publicUrl(), routes),
                 new MinimumRate(config.minBodyRate(), config.minBodyRatePeriod(), config.ioTimeout()),
                 new Pages(config.pages().templatesDir(), config.publicUrl()),
-                ex -> cache.answerFromMemory(ex, acl)));
+                ex -> cache.answerFromMemory(ex, acl),
+                RequestObserver.all(new AccessLog(), metrics.requests())));
+        HttpHandler root = ErrorBodies.wrap(Handlers.httpContinueRead(graceful));
         Optional<SocketActivation.Inherited> inherited = SocketActivation.find(config.env());
         Undertow.Builder builder = Undertow.builder()
                 .setIoThreads(config.ioThreads())
                 .setWorkerThreads(config.workerThreads())
                 .setSocketOption(Options.READ_TIMEOUT, ioTimeoutMillis())
                 .setSocketOption(Options.WRITE_TIMEOUT, ioTimeoutMillis())
-                .setHandler(Handlers.httpContinueRead(graceful));
+                .setHandler(root);
         OptionMap options = serverOptions();
         for (org.xnio.Option<?> option : options) {
             setServerOption(builder, options, option);
@@ -239,7 +260,7 @@ public final class Daemon implements AutoCloseable {
             throw e;
         }
         if (inherited.isPresent()) {
-            listenOn(inherited.get().channel(), Handlers.httpContinueRead(graceful));
+            listenOn(inherited.get().channel(), root);
             LOG.info("serving {} on the socket from systemd ({}): {}", config.rootDir(), inherited.get().how(),
                     inherited.get().channel().getLocalAddress());
         } else {

@@ -20,37 +20,39 @@ import org.xnio.IoUtils;
  */
 public final class Dispatcher implements HttpHandler {
     private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
-    private static final Logger ACCESS = LoggerFactory.getLogger("dlrepo.access");
-    private static final HttpString USER_AGENT = new HttpString("User-Agent");
 
     private final HttpHandler next;
     private final MinimumRate minimumRate;
     private final PageRenderer pages;
     private final Predicate<HttpServerExchange> fromMemory;
+    private final RequestObserver observer;
 
     /**
      * {@code fromMemory} answers, on the I/O thread, the requests it can answer without
      * blocking (listings held in memory) and says whether it did; the others go to a worker.
+     * {@code observer} hears of every request once it is complete.
      */
     public Dispatcher(HttpHandler next, MinimumRate minimumRate, PageRenderer pages,
-            Predicate<HttpServerExchange> fromMemory) {
+            Predicate<HttpServerExchange> fromMemory, RequestObserver observer) {
         this.next = next;
         this.minimumRate = minimumRate;
         this.pages = pages;
         this.fromMemory = fromMemory;
+        this.observer = observer;
     }
 
     @Override
     public void handleRequest(HttpServerExchange ex) {
         if (ex.isInIoThread()) {
-            if (ACCESS.isDebugEnabled()) {
-                ex.addExchangeCompleteListener((e, nextListener) -> {
-                    ACCESS.debug("{}@{} - {} {} {} \"{}\"", RequestUser.of(e), e.getSourceAddress().getAddress()
-                            .getHostAddress(), e.getStatusCode(), e.getRequestMethod(), e.getRequestURI(),
-                            e.getRequestHeaders().getFirst(USER_AGENT));
-                    nextListener.proceed();
-                });
-            }
+            long start = System.nanoTime();
+            ex.addExchangeCompleteListener((e, nextListener) -> {
+                try {
+                    observer.requestDone(e, start);
+                } catch (RuntimeException t) {
+                    LOG.warn("after {} {}: {}", e.getRequestMethod(), e.getRequestURI(), t.toString());
+                }
+                nextListener.proceed();
+            });
             if (!fromMemory.test(ex)) {
                 ex.dispatch(this);
             }

@@ -49,6 +49,7 @@ final class Publication implements Run.Work {
             tag.update(null, null, true, null);
             tag.setPublishStatus(result);
             LOG.info("tag {}: {}", where, result);
+            publisher.result(true);
         } catch (InterruptedException | CancellationException e) {
             Thread.interrupted(); // the status is written below: no interrupted file channel
             stopped(run, where);
@@ -75,6 +76,7 @@ final class Publication implements Run.Work {
 
     /** {@code error: <message>}; the tag is not released (its published jobs keep their flag). */
     private void fail(String message) {
+        publisher.result(false);
         try {
             tag.update(null, null, false, null);
             tag.setPublishStatus("error: " + message);

@@ -45,6 +45,7 @@ public final class RemotePublisher implements Publisher {
     private final Map<Path, Run> running = new HashMap<>();
     private boolean closed;
     private volatile String userAgent;
+    private volatile java.util.function.Consumer<Boolean> results = ok -> { };
 
     public RemotePublisher(Config.Publish settings, Storage storage) {
         this.storage = storage;
@@ -249,6 +250,15 @@ public final class RemotePublisher implements Publisher {
 
     private static boolean isStale(String status) {
         return status != null && (status.startsWith("in progress") || status.startsWith("uploading "));
+    }
+
+    /** Told of the end of every publication: {@code true} published, {@code false} an error. */
+    public void onResult(java.util.function.Consumer<Boolean> listener) {
+        results = listener;
+    }
+
+    void result(boolean ok) {
+        results.accept(ok);
     }
 
     Publication.Settings settings() {

@@ -5,12 +5,13 @@
 # Every line of README.md indented by four spaces that starts with "$ " is a
 # command (a line ending with "\" goes on on the next one); the indented lines
 # right under a command are lines it must print (compared with the ends trimmed
-# and runs of spaces squeezed). The commands run in order, in one bash script
-# started in the repository folder (set -euo pipefail), the way someone pasting
-# them into a terminal would, against "make run" on a free port with a new root
-# folder: "127.0.0.1:1337" in the commands becomes that port, and curl is
-# "curl -sS --fail-with-body" (an HTTP error fails the command). It stops at the
-# first command that fails or does not print what the README says, and names it.
+# and runs of spaces squeezed; "..." in them stands for any text). The commands
+# run in order, in one bash script started in the repository folder (set -euo
+# pipefail), the way someone pasting them into a terminal would, against
+# "make run" on a free port with a new root folder: "127.0.0.1:1337" in the
+# commands becomes that port, and curl is "curl -sS --fail-with-body" (an HTTP
+# error fails the command). It stops at the first command that fails or does
+# not print what the README says, and names it.
 #
 # Needs what "make run" needs, bash, curl, python3 and skopeo (.ci/run installs
 # them): a missing tool fails the check, it is never skipped.
@@ -42,6 +43,7 @@ root=$work/root
 
 # the script first: a README without commands is an error, before anything starts
 python3 - README.md "$port" >"$work/walk.sh" <<'EOF'
+import re
 import shlex
 import sys
 
@@ -78,13 +80,19 @@ __passed=0
 __fail() {
     echo "readme-check: README.md:$__line failed ($1):"
     printf '%s\\n' "$__text" | sed 's/^/    $ /'
-    sed 's/^/    | /' "$__out"
+    awk '{ print "    | " $0 }' "$__out"
     echo "readme-check: $__passed passed, 1 failed"
     exit 1
 }
+# __expect LINE PATTERN: a line of the output (ends trimmed, spaces squeezed) is
+# PATTERN (a bash pattern: the README line with its "..." as *)
 __expect() {
-    tr -d '\\r' <"$__out" | sed 's/^[[:space:]]*//; s/[[:space:]]*$//' | tr -s ' ' | grep -qxF -- "$1" \\
-        || __fail "no line \\"$1\\" in its output"
+    local l
+    while IFS= read -r l; do
+        # shellcheck disable=SC2053 # $2 is a pattern
+        if [[ $l == $2 ]]; then return 0; fi
+    done < <(awk 1 "$__out" | tr -d '\\r' | sed 's/^[[:space:]]*//; s/[[:space:]]*$//' | tr -s ' ')
+    __fail "no line \\"$1\\" in its output"
 }
 """]
 for number, text, expected in commands:
@@ -92,7 +100,9 @@ for number, text, expected in commands:
     out.append("__line=%d\n__text=%s\n" % (number, q(text)))
     out.append("{\n%s\n} >\"$__out\" 2>&1 </dev/null || __fail \"exit status $?\"\n" % run)
     for e in expected:
-        out.append("__expect %s\n" % q(" ".join(e.split())))
+        e = " ".join(e.split())
+        pattern = "*".join(re.sub(r"([][*?\\])", r"\\\1", part) for part in e.split("..."))
+        out.append("__expect %s %s\n" % (q(e), q(pattern)))
     out.append("__passed=$((__passed + 1))\necho \"ok $__passed - README.md:$__line\"\n")
 out.append('echo "readme-check: $__passed passed, 0 failed"\n')
 print("".join(out), end="")

@@ -103,6 +103,9 @@ install: all
 	install -m 0644 etc/nginx.conf $(DESTDIR)$(DOCDIR)/examples/nginx.conf
 	install -m 0644 etc/nginx-replicas.conf $(DESTDIR)$(DOCDIR)/examples/nginx-replicas.conf
 	install -m 0644 etc/dlrepo-replica.conf $(DESTDIR)$(DOCDIR)/examples/dlrepo-replica.conf
+	install -d $(DESTDIR)$(DOCDIR)/examples/grafana $(DESTDIR)$(DOCDIR)/examples/prometheus
+	install -m 0644 etc/grafana/dlrepo.json $(DESTDIR)$(DOCDIR)/examples/grafana/dlrepo.json
+	install -m 0644 etc/prometheus/dlrepo-alerts.yml $(DESTDIR)$(DOCDIR)/examples/prometheus/dlrepo-alerts.yml
 	if [ -d etc/acls-examples ]; then \
 		cp -R etc/acls-examples $(DESTDIR)$(DOCDIR)/examples/acls && \
 		chmod -R u=rwX,go=rX $(DESTDIR)$(DOCDIR)/examples/acls; \

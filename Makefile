@@ -1,6 +1,6 @@
 # dlrepo: artifact repository daemon.
 #   make run       build if needed, run the daemon on ./var/root, port 1337
-#                  (make run PORT=8080 ROOT=/srv/dlrepo-try: another port, root folder)
+#                  (make run PORT=8080 ROOT=$HOME/dlrepo-try: another port, root folder)
 #   make check     the whole test suite
 #   make readme-check  run the README's commands against a make run of its own
 #   make           the jar, the man pages and the class list of the launcher

@@ -6,12 +6,12 @@
 # command (a line ending with "\" goes on on the next one); the indented lines
 # right under a command are lines it must print (compared with the ends trimmed
 # and runs of spaces squeezed; "..." in them stands for any text). The commands
-# run in order, in one bash script started in the repository folder (set -euo
-# pipefail), the way someone pasting them into a terminal would, against
-# "make run" on a free port with a new root folder: "127.0.0.1:1337" in the
-# commands becomes that port, and curl is "curl -sS --fail-with-body" (an HTTP
-# error fails the command). It stops at the first command that fails or does
-# not print what the README says, and names it.
+# run in order, in one bash script started in the repository folder, the way
+# someone pasting them into a terminal would, against "make run" on a free port
+# with a new root folder: "127.0.0.1:1337" becomes that port, and curl is
+# "curl -sS --fail-with-body" (an HTTP error fails the command). Each command
+# must exit with 0 (pipefail: every command of a pipeline) and print its lines;
+# the check stops at the first that does not, and names its README line.
 #
 # Needs what "make run" needs, bash, curl, python3 and skopeo (.ci/run installs
 # them): a missing tool fails the check, it is never skipped.

@@ -1,6 +1,8 @@
 # dlrepo: artifact repository daemon.
 #   make run       build if needed, run the daemon on ./var/root, port 1337
+#                  (make run PORT=8080 ROOT=$HOME/dlrepo-try: another port, root folder)
 #   make check     the whole test suite
+#   make readme-check  run the README's commands against a make run of its own
 #   make           the jar, the man pages and the class list of the launcher
 #   make install   DESTDIR=... PREFIX=/usr (default PREFIX: /usr/local)
 #   make deb       the Debian package, in target/deb/ (dpkg-buildpackage -b)
@@ -29,7 +31,7 @@ DOCDIR = $(PREFIX)/share/doc/dlrepo
 SYSTEMDUNITDIR ?= /lib/systemd/system
 SYSCONFDIR ?= /etc
 
-.PHONY: all jar man run check install deb clean
+.PHONY: all jar man run check readme-check install deb clean
 
 all: jar man $(CLASSLIST)
 
@@ -62,15 +64,19 @@ $(JSA): $(CLASSLIST) $(JAVA_BIN)
 run: $(JAR)
 	@$(MAKE) --no-print-directory $(JSA) >/dev/null 2>&1 || \
 		echo "dlrepo: no class-data sharing archive ($(MAKE) $(JSA) to see why): starting without it"
-	@mkdir -p $(ROOT)
+	@mkdir -p "$(ROOT)"
 	@echo "dlrepo: serving $(ROOT) on http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
-	LC_ALL=C.UTF-8 DLREPO_ROOT_DIR=$(ROOT) DLREPO_LISTEN_PORT=$(PORT) DLREPO_AUTH_DISABLED=1 \
+	LC_ALL=C.UTF-8 DLREPO_ROOT_DIR="$(ROOT)" DLREPO_LISTEN_PORT=$(PORT) DLREPO_AUTH_DISABLED=1 \
 	DLREPO_LOG_LEVEL=$${DLREPO_LOG_LEVEL:-INFO} DLREPO_LOG_OUTPUT=console \
 	MALLOC_ARENA_MAX=$${MALLOC_ARENA_MAX:-2} \
 	java $(RUN_JAVA_OPTS) $$([ -f $(JSA) ] && echo -XX:SharedArchiveFile=$(JSA)) -jar $(JAR)
 
 check:
 	$(MVN) verify
+
+# every "$ " line of README.md, in order, against "make run" on a free port
+readme-check:
+	sh tests/readme-check.sh
 
 # Installs what "make" builds.
 install: all
@@ -97,6 +103,9 @@ install: all
 	install -m 0644 etc/nginx.conf $(DESTDIR)$(DOCDIR)/examples/nginx.conf
 	install -m 0644 etc/nginx-replicas.conf $(DESTDIR)$(DOCDIR)/examples/nginx-replicas.conf
 	install -m 0644 etc/dlrepo-replica.conf $(DESTDIR)$(DOCDIR)/examples/dlrepo-replica.conf
+	install -d $(DESTDIR)$(DOCDIR)/examples/grafana $(DESTDIR)$(DOCDIR)/examples/prometheus
+	install -m 0644 etc/grafana/dlrepo.json $(DESTDIR)$(DOCDIR)/examples/grafana/dlrepo.json
+	install -m 0644 etc/prometheus/dlrepo-alerts.yml $(DESTDIR)$(DOCDIR)/examples/prometheus/dlrepo-alerts.yml
 	if [ -d etc/acls-examples ]; then \
 		cp -R etc/acls-examples $(DESTDIR)$(DOCDIR)/examples/acls && \
 		chmod -R u=rwX,go=rX $(DESTDIR)$(DOCDIR)/examples/acls; \

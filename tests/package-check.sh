@@ -79,6 +79,9 @@ expected="/usr/share/dlrepo/dlrepo.jar /usr/share/dlrepo/dlrepo.classlist /usr/b
 /lib/systemd/system/dlrepo.socket /lib/systemd/system/dlrepo.service /etc/default/dlrepo
 /usr/share/doc/dlrepo/examples/nginx.conf /usr/share/doc/dlrepo/examples/nginx-replicas.conf
 /usr/share/doc/dlrepo/examples/dlrepo-replica.conf /usr/share/doc/dlrepo/copyright"
+# monitoring examples (README.md, Operations)
+expected="$expected /usr/share/doc/dlrepo/examples/grafana/dlrepo.json
+/usr/share/doc/dlrepo/examples/prometheus/dlrepo-alerts.yml"
 if [ -f dlrepo-cli ]; then
 	expected="$expected /usr/bin/dlrepo-cli /usr/share/dlrepo/dlrepo-cli"
 fi

@@ -3,10 +3,13 @@ package dlrepo;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
@@ -111,8 +114,7 @@ public record Config(
      * LDAP and publishing ones read only with others), the launcher bin/dlrepo, dlrepo-cli
      * and the package build. Any other one is a typo or a leftover, warned about.
      */
-    public static final java.util.SortedSet<String> KNOWN = java.util.Collections.unmodifiableSortedSet(
-            new java.util.TreeSet<>(List.of(
+    public static final SortedSet<String> KNOWN = Collections.unmodifiableSortedSet(new TreeSet<>(List.of(
                     "DLREPO_ROOT_DIR", "DLREPO_FSYNC", "DLREPO_CHUNK_SIZE",
                     "DLREPO_LISTEN_ADDRESS", "DLREPO_LISTEN_PORT", "DLREPO_PUBLIC_URL", "DLREPO_X_SENDFILE_HEADER",
                     "DLREPO_WORKER_THREADS", "DLREPO_IO_THREADS", "DLREPO_IO_TIMEOUT", "DLREPO_HEADER_TIMEOUT",
@@ -144,7 +146,7 @@ public record Config(
      */
     public static List<String> unknownVariables(Map<String, String> env) {
         List<String> messages = new ArrayList<>();
-        for (String name : new java.util.TreeSet<>(env.keySet())) {
+        for (String name : new TreeSet<>(env.keySet())) {
             if (!name.startsWith("DLREPO_") || KNOWN.contains(name)) {
                 continue;
             }

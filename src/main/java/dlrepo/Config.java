@@ -207,6 +207,9 @@ public record Config(
             if (dir == null || !Files.isDirectory(dir) || !Files.isWritable(dir)) {
                 throw new ConfigException("DLREPO_ACCESS_LOG", accessLog, "its folder is not a writable folder");
             }
+            if (Files.exists(p) && (!Files.isRegularFile(p) || !Files.isWritable(p))) {
+                throw new ConfigException("DLREPO_ACCESS_LOG", accessLog, "not a writable file");
+            }
         }
         String metricsAccess = r.string("DLREPO_METRICS_ACCESS", "local").toLowerCase(Locale.ROOT);
         if (!java.util.Set.of("local", "acl", "open", "off").contains(metricsAccess)) {

@@ -140,6 +140,8 @@ class ConfigValidationTest {
         refused("DLREPO_ACCESS_LOG", "/");
         Path notAFolder = Files.writeString(tmp.resolve("plain-file"), "x");
         refused("DLREPO_ACCESS_LOG", notAFolder.resolve("access.log").toString());
+        refused("DLREPO_ACCESS_LOG", logs.toString()); // a folder
+        assertEquals(notAFolder.toString(), parse("DLREPO_ACCESS_LOG", notAFolder.toString()).accessLog());
 
         assertEquals("local", parse().metricsAccess());
         for (String v : List.of("local", "acl", "open", "off")) {

@@ -72,6 +72,14 @@ class AccessLogFileTest {
             assertEquals(0, d.waitFor(30), d.log());
             assertEquals(1, d.log().lines().filter(l -> l.contains("/branches/logged-on-stderr/")).count(), d.log());
         }
+        // with syslog output, at the info priority that journald reads
+        try (DaemonProcess d = DaemonProcess.start(tmp.resolve("root"), Map.of("DLREPO_LOG_OUTPUT", "syslog"))) {
+            get(d, "/branches/logged-for-journald/");
+            d.signal("TERM");
+            assertEquals(0, d.waitFor(30), d.log());
+            assertEquals(1, d.log().lines().filter(l -> l.startsWith("<6>") && l.contains("/branches/logged-for-journald/"))
+                    .count(), d.log());
+        }
         try (DaemonProcess d = DaemonProcess.start(tmp.resolve("root"), Map.of("DLREPO_ACCESS_LOG", "off"))) {
             get(d, "/branches/not-logged/");
             d.signal("TERM");

@@ -119,6 +119,16 @@ check "dlrepo.socket is enabled" test -L /etc/systemd/system/sockets.target.want
 check "dlrepo.service is not enabled" sh -c '! ls /etc/systemd/system/*.wants/dlrepo.service'
 check "the launcher uses the class-data sharing archive made at install" \
 	sh -c '/usr/bin/dlrepo --print-command | grep -q -- "-XX:SharedArchiveFile=/var/cache/dlrepo/dlrepo-.*\.jsa"'
+upstream=$(dpkg-deb -f "$deb" Version | sed 's/^[0-9]*://; s/-[^-]*$//')
+check "dlrepo --version prints the package's version ($upstream)" \
+	sh -c '[ "$(/usr/bin/dlrepo --version)" = "dlrepo $1" ]' - "$upstream"
+check "the jar's manifest has the package's version" \
+	sh -c 'python3 -c "import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).read(\"META-INF/MANIFEST.MF\").decode())" \
+		/usr/share/dlrepo/dlrepo.jar | tr -d "\r" | grep -qx "Implementation-Version: $1"' - "$upstream"
+check "dlrepo --check-config accepts the installed configuration (as the service user)" \
+	sh -c 'set -a && . /etc/default/dlrepo && set +a && setpriv --reuid=dlrepo --regid=dlrepo --init-groups /usr/bin/dlrepo --check-config'
+check "dlrepo refuses an unknown argument with exit status 2" \
+	sh -c '/usr/bin/dlrepo --bogus 2>/dev/null; [ $? = 2 ]'
 
 ### run it as dlrepo.service would
 

@@ -3,10 +3,13 @@ package dlrepo;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
@@ -106,6 +109,84 @@ public record Config(
         }
     }
 
+    /**
+     * Every {@code DLREPO_*} variable something of dlrepo reads: the daemon (including the
+     * LDAP and publishing ones read only with others), the launcher bin/dlrepo, dlrepo-cli
+     * and the package build. Any other one is a typo or a leftover, warned about.
+     */
+    public static final SortedSet<String> KNOWN = Collections.unmodifiableSortedSet(new TreeSet<>(List.of(
+            "DLREPO_ROOT_DIR", "DLREPO_FSYNC", "DLREPO_CHUNK_SIZE",
+            "DLREPO_LISTEN_ADDRESS", "DLREPO_LISTEN_PORT", "DLREPO_PUBLIC_URL", "DLREPO_X_SENDFILE_HEADER",
+            "DLREPO_WORKER_THREADS", "DLREPO_IO_THREADS", "DLREPO_IO_TIMEOUT", "DLREPO_HEADER_TIMEOUT",
+            "DLREPO_MIN_BODY_RATE", "DLREPO_MIN_BODY_RATE_PERIOD", "DLREPO_SHUTDOWN_TIMEOUT",
+            "DLREPO_LOG_LEVEL", "DLREPO_LOG_OUTPUT", "DLREPO_ACCESS_LOG",
+            "DLREPO_METRICS_ACCESS", "DLREPO_HEALTH_MIN_FREE",
+            "DLREPO_ORPHAN_BLOB_LIFETIME", "DLREPO_TAG_CLEANUP_PERIOD", "DLREPO_USER_QUOTA",
+            "DLREPO_REGISTRY_IDLE_TIMEOUT", "DLREPO_REGISTRY_MAX_PENDING",
+            "DLREPO_POST_PROCESS_CMD", "DLREPO_POST_PROCESS_FILTER", "DLREPO_POST_PROCESS_TIMEOUT",
+            "DLREPO_INTERNAL_FORMAT_FILTER",
+            "DLREPO_TEMPLATES_DIR", "DLREPO_STATIC_DIR", "DLREPO_TRUSTED_UPLOADS", "DLREPO_CACHE_SIZE",
+            "DLREPO_LATEST_RELEASES", "DLREPO_LATEST_RELEASES_USER",
+            "DLREPO_AUTH_DISABLED", "DLREPO_AUTH_REALM", "DLREPO_AUTH_FILE", "DLREPO_ACLS_DIR",
+            "DLREPO_IGNORE_PASSWORDS", "DLREPO_AUTH_HTTP_LOGIN_HEADER", "DLREPO_AUTH_HTTP_GROUPS_HEADER",
+            "DLREPO_AUTH_CACHE_SIZE", "DLREPO_AUTH_CACHE_TTL", "DLREPO_AUTH_MAX_FAILURES",
+            "DLREPO_AUTH_FAILURE_WINDOW",
+            "DLREPO_LDAP_URL", "DLREPO_LDAP_BASE_DN", "DLREPO_LDAP_USER_FILTER", "DLREPO_LDAP_GROUPS_FILTER",
+            "DLREPO_LDAP_START_TLS", "DLREPO_LDAP_TIMEOUT", "DLREPO_LDAP_MAX_CONNECTIONS",
+            "DLREPO_PUBLISH_URL", "DLREPO_PUBLISH_AUTH", "DLREPO_PUBLISH_FILTER_CMD",
+            "DLREPO_PUBLISH_TIMEOUT", "DLREPO_PUBLISH_MAX_REQUESTS",
+            "DLREPO_READ_ONLY", "DLREPO_PRIMARY_URL",
+            // bin/dlrepo, dlrepo-cli, debian/rules
+            "DLREPO_JAVA_XMX", "DLREPO_JAVA_OPTS", "DLREPO_JAR", "DLREPO_CDS_DIR",
+            "DLREPO_URL", "DLREPO_MVN_OPTS")));
+
+    /**
+     * One message per {@code DLREPO_*} variable of {@code env} that nothing reads, naming the
+     * closest known one when there is one, in name order.
+     */
+    public static List<String> unknownVariables(Map<String, String> env) {
+        List<String> messages = new ArrayList<>();
+        for (String name : new TreeSet<>(env.keySet())) {
+            if (!name.startsWith("DLREPO_") || KNOWN.contains(name)) {
+                continue;
+            }
+            String best = null;
+            int bestDistance = Integer.MAX_VALUE;
+            for (String known : KNOWN) {
+                int d = distance(name, known);
+                if (d < bestDistance) {
+                    best = known;
+                    bestDistance = d;
+                }
+            }
+            messages.add(bestDistance <= Math.max(2, name.length() / 5)
+                    ? "unknown setting " + name + " (ignored): did you mean " + best + "?"
+                    : "unknown setting " + name + " (ignored): dlrepo-config(5) lists the settings");
+        }
+        return messages;
+    }
+
+    /** Optimal string alignment distance: insertions, deletions, substitutions, adjacent swaps. */
+    static int distance(String a, String b) {
+        int[][] d = new int[a.length() + 1][b.length() + 1];
+        for (int i = 0; i <= a.length(); i++) {
+            d[i][0] = i;
+        }
+        for (int j = 0; j <= b.length(); j++) {
+            d[0][j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
+                if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
+                    d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+                }
+            }
+        }
+        return d[a.length()][b.length()];
+    }
+
     public static Config fromEnv(Map<String, String> env) {
         Reader r = new Reader(env);
         String level = r.string("DLREPO_LOG_LEVEL", "WARNING").toUpperCase(Locale.ROOT);
@@ -125,6 +206,9 @@ public record Config(
             Path dir = p.getParent();
             if (dir == null || !Files.isDirectory(dir) || !Files.isWritable(dir)) {
                 throw new ConfigException("DLREPO_ACCESS_LOG", accessLog, "its folder is not a writable folder");
+            }
+            if (Files.exists(p) && (!Files.isRegularFile(p) || !Files.isWritable(p))) {
+                throw new ConfigException("DLREPO_ACCESS_LOG", accessLog, "not a writable file");
             }
         }
         String metricsAccess = r.string("DLREPO_METRICS_ACCESS", "local").toLowerCase(Locale.ROOT);

@@ -77,6 +77,48 @@ public final class DaemonProcess implements AutoCloseable {
         return new DaemonProcess(pb.start(), log, port);
     }
 
+    /** What a run of {@code dlrepo.Main} to its end gave: exit status, stdout, stderr. */
+    public record Result(int exit, String out, String err) {
+        public String all() {
+            return out + err;
+        }
+    }
+
+    /**
+     * Runs {@code java dlrepo.Main args...} to its end (at most 60 s) with only the
+     * {@code DLREPO_*} variables of {@code env} (nothing else of the test's DLREPO_* settings).
+     */
+    public static Result run(Map<String, String> env, String... args) throws Exception {
+        return run(List.of(), env, args);
+    }
+
+    /** The same, the java command prefixed by {@code wrapper} (e.g. setpriv ...). */
+    public static Result run(List<String> wrapper, Map<String, String> env, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(wrapper);
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add("dlrepo.Main");
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().keySet().removeIf(k -> k.startsWith("DLREPO_"));
+        pb.environment().putAll(env);
+        Path out = Files.createTempFile("dlrepo-run-", ".out");
+        Path err = Files.createTempFile("dlrepo-run-", ".err");
+        try {
+            Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly().waitFor();
+                throw new IllegalStateException(String.join(" ", args) + ": still running after 60 s: "
+                        + Files.readString(out) + Files.readString(err));
+            }
+            return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
+    }
+
     /** Starts the process and waits until it answers HTTP. */
     public static DaemonProcess start(Path root, Map<String, String> env, String... jvmArgs) throws Exception {
         DaemonProcess d = spawn(root, env, jvmArgs);

@@ -34,6 +34,7 @@ public final class HomeHandler implements HttpHandler {
         }
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("branches", "/branches/");
+        m.put("version", dlrepo.Version.get());
         if (!Responses.wantsHtml(ex)) {
             Responses.json(ex, m);
             return;

@@ -83,6 +83,7 @@ public final class Pages implements PageRenderer {
         Map<String, Object> context = new HashMap<>(values);
         context.putIfAbsent("crumbs", crumbs(Responses.rawPath(ex)));
         context.put("user", RequestUser.of(ex));
+        context.put("dlrepo_version", dlrepo.Version.get());
         context.put("base_url", publicUrl.orElseGet(() -> ex.getRequestScheme() + "://" + ex.getHostAndPort()));
         StringWriter out = new StringWriter();
         try {

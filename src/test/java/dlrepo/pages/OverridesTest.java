@@ -52,7 +52,7 @@ class OverridesTest {
                 assertFalse(r.body().contains("class=\"logo\""), "the built-in header is replaced");
                 assertTrue(r.body().contains("Served by dlrepo"), "the other templates stay");
             }
-            assertEquals("{\"branches\":\"/branches/\"}", s.get("/").body(), "JSON unchanged");
+            assertEquals("{\"branches\":\"/branches/\",\"version\":\"" + dlrepo.Version.get() + "\"}", s.get("/").body(), "JSON unchanged");
         }
     }
 

@@ -108,7 +108,7 @@ class PagesTest {
             assertEquals("Accept", r.headers().firstValue("Vary").orElse(""));
             assertTrue(r.body().startsWith("{\"tag\":{\"name\":\"v1.10\","), r.body());
         }
-        assertEquals("{\"branches\":\"/branches/\"}", s.get("/").body());
+        assertEquals("{\"branches\":\"/branches/\",\"version\":\"" + dlrepo.Version.get() + "\"}", s.get("/").body());
     }
 
     @Test

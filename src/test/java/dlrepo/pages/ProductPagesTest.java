@@ -134,7 +134,7 @@ class ProductPagesTest {
                 admin.get("/products/acme/").body());
         assertTrue(admin.get("/cleanup").body().startsWith("{\"cleanup\":{\"running\":"));
         assertTrue(alice.get("/~alice/").body().startsWith("{\"user\":{\"name\":\"alice\",\"disk_usage\":"));
-        assertEquals("{\"branches\":\"/branches/\"}", admin.get("/").body());
+        assertEquals("{\"branches\":\"/branches/\",\"version\":\"" + dlrepo.Version.get() + "\"}", admin.get("/").body());
     }
 
     @Test

@@ -125,6 +125,40 @@ class ConfigValidationTest {
     }
 
     @Test
+    void operationsSettings() throws Exception {
+        assertEquals("json", parse("DLREPO_LOG_OUTPUT", "json").logOutput());
+        refused("DLREPO_LOG_OUTPUT", "JSON");
+
+        assertEquals("on", parse().accessLog());
+        assertEquals("off", parse("DLREPO_ACCESS_LOG", "off").accessLog());
+        Path logs = Files.createDirectories(tmp.resolve("logs"));
+        assertEquals(logs.resolve("access.log").toString(),
+                parse("DLREPO_ACCESS_LOG", logs.resolve("access.log").toString()).accessLog());
+        refused("DLREPO_ACCESS_LOG", "access.log");
+        refused("DLREPO_ACCESS_LOG", "yes");
+        refused("DLREPO_ACCESS_LOG", tmp.resolve("no-such-folder/access.log").toString());
+        refused("DLREPO_ACCESS_LOG", "/");
+        Path notAFolder = Files.writeString(tmp.resolve("plain-file"), "x");
+        refused("DLREPO_ACCESS_LOG", notAFolder.resolve("access.log").toString());
+        refused("DLREPO_ACCESS_LOG", logs.toString()); // a folder
+        assertEquals(notAFolder.toString(), parse("DLREPO_ACCESS_LOG", notAFolder.toString()).accessLog());
+
+        assertEquals("local", parse().metricsAccess());
+        for (String v : List.of("local", "acl", "open", "off")) {
+            assertEquals(v, parse("DLREPO_METRICS_ACCESS", v).metricsAccess());
+        }
+        assertEquals("open", parse("DLREPO_METRICS_ACCESS", "Open").metricsAccess());
+        refused("DLREPO_METRICS_ACCESS", "public");
+        refused("DLREPO_METRICS_ACCESS", "1");
+
+        assertEquals(100L << 20, parse().healthMinFree());
+        assertEquals(0, parse("DLREPO_HEALTH_MIN_FREE", "0").healthMinFree());
+        assertEquals(1L << 30, parse("DLREPO_HEALTH_MIN_FREE", "1G").healthMinFree());
+        refused("DLREPO_HEALTH_MIN_FREE", "10%");
+        refused("DLREPO_HEALTH_MIN_FREE", "-1M");
+    }
+
+    @Test
     void booleans() {
         refused("DLREPO_FSYNC", "maybe");
         refused("DLREPO_FSYNC", "2");
@@ -191,5 +225,8 @@ class ConfigValidationTest {
         processRefuses("DLREPO_LOG_LEVEL", "LOUD");
         processRefuses("DLREPO_POST_PROCESS_FILTER", "(");
         processRefuses("DLREPO_FSYNC", "maybe");
+        processRefuses("DLREPO_ACCESS_LOG", "relative/access.log");
+        processRefuses("DLREPO_METRICS_ACCESS", "public");
+        processRefuses("DLREPO_HEALTH_MIN_FREE", "lots");
     }
 }

@@ -101,7 +101,8 @@ public final class Health {
         try {
             Files.write(p, new byte[] {'\n'}, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING);
-            Files.delete(p);
+            // the orphan collector may have taken it already (a file of .uploads nobody uses)
+            Files.deleteIfExists(p);
             return null;
         } catch (IOException e) {
             try {

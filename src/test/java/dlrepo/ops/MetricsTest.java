@@ -198,6 +198,27 @@ class MetricsTest {
         assertEquals(10737418240.0, sc.value("dlrepo_user_quota_limit_bytes", "user", u));
     }
 
+    /** The names the dashboard and alert rules of etc/ use (dlrepo-api(7), HEALTH AND METRICS). */
+    @Test
+    void everyDocumentedNameIsExposed() throws Exception {
+        String u = unique("names").replaceAll("[^a-z0-9]", "");
+        assertStatus(201, c.upload("/~" + u + "/branches/b/t/j/deb/a.deb", "x"));
+        Scrape sc = Scrape.of(c);
+        for (String name : new String[] {"dlrepo_build_info", "dlrepo_http_requests_total",
+                "dlrepo_http_request_duration_seconds_count", "dlrepo_http_request_duration_seconds_bucket",
+                "dlrepo_http_requests_in_flight", "dlrepo_http_received_bytes_total", "dlrepo_http_sent_bytes_total",
+                "dlrepo_http_malformed_requests_total", "dlrepo_uploads_total", "dlrepo_upload_bytes_total",
+                "dlrepo_blobs", "dlrepo_blob_bytes", "dlrepo_blobs_counted_timestamp_seconds",
+                "dlrepo_cleanup_runs_total", "dlrepo_cleanup_duration_seconds_count",
+                "dlrepo_cleanup_tags_deleted_total", "dlrepo_cleanup_blobs_freed_total",
+                "dlrepo_cleanup_freed_bytes_total", "dlrepo_cleanup_last_success_timestamp_seconds",
+                "dlrepo_user_quota_used_bytes", "dlrepo_user_quota_limit_bytes", "dlrepo_root_free_bytes",
+                "dlrepo_root_size_bytes", "dlrepo_health_ok", "dlrepo_publish_total",
+                "dlrepo_listing_cache_hits_total", "dlrepo_listing_cache_misses_total"}) {
+            assertTrue(sc.has(name), name + " missing from\n" + sc.text);
+        }
+    }
+
     @Test
     void diskHealthPublishAndJvm() throws Exception {
         Scrape sc = Scrape.of(c);

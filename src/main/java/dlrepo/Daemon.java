@@ -24,6 +24,7 @@ import dlrepo.http.RequestObserver;
 import dlrepo.http.RouteKind;
 import dlrepo.metrics.Health;
 import dlrepo.metrics.Metrics;
+import dlrepo.metrics.MetricsHandler;
 import dlrepo.metrics.OpsHandler;
 import dlrepo.http.StaticHandler;
 import dlrepo.http.Dispatcher;
@@ -219,7 +220,8 @@ public final class Daemon implements AutoCloseable {
                         "v2", RouteKind.tag("registry", new RegistryHandler(storage, access, sender, config.chunkSize(),
                                 copies, java.time.Duration.ofSeconds(config.registryIdleTimeout()),
                                 config.registryMaxPending())),
-                        "favicon.ico", RouteKind.tag("favicon", staticFiles))));
+                        "favicon.ico", RouteKind.tag("favicon", staticFiles),
+                        "metrics", RouteKind.tag("metrics", ex -> new MetricsHandler(metrics).handleRequest(ex)))));
         HttpHandler routes = auth == null ? router : new AuthHandler(auth, router);
         if (config.readOnly()) {
             routes = new ReadOnlyGuard(config.primaryUrl(), routes);

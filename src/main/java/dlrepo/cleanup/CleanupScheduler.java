@@ -10,8 +10,10 @@ import java.util.TreeSet;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,6 +52,7 @@ public final class CleanupScheduler implements CleanupTrigger, AutoCloseable {
     });
     private final Work work;
     private final long periodSeconds;
+    private final List<Consumer<Run>> observers = new CopyOnWriteArrayList<>();
     private volatile boolean stopping;
 
     // guarded by this
@@ -72,6 +75,11 @@ public final class CleanupScheduler implements CleanupTrigger, AutoCloseable {
      */
     public static CleanupScheduler readOnly() {
         return new CleanupScheduler(null, 0);
+    }
+
+    /** {@code observer} is told of every finished run, on the cleanup thread (the metrics). */
+    public void addObserver(Consumer<Run> observer) {
+        observers.add(observer);
     }
 
     /** Whether this is a read-only replica's scheduler, which runs nothing. */
@@ -138,10 +146,18 @@ public final class CleanupScheduler implements CleanupTrigger, AutoCloseable {
                     tags ? ", tags" : "", String.format("%.3f", seconds), report.tagsDeleted(),
                     report.blobsFreed(), report.bytesFreed());
         }
+        Run done = new Run(trigger, tags, start, now(), report.tagsDeleted(), report.blobsFreed(),
+                report.bytesFreed(), error);
+        for (Consumer<Run> o : observers) {
+            try {
+                o.accept(done);
+            } catch (RuntimeException e) {
+                LOG.warn("after cleanup ({}): {}", trigger, e.toString());
+            }
+        }
         synchronized (this) {
             running = false;
-            history.addFirst(new Run(trigger, tags, start, now(), report.tagsDeleted(), report.blobsFreed(),
-                    report.bytesFreed(), error));
+            history.addFirst(done);
             while (history.size() > HISTORY) {
                 history.removeLast();
             }

@@ -40,6 +40,10 @@ public final class OrphanCollector {
         this.lifetimeMillis = lifetimeSeconds * 1000;
     }
 
+    /**
+     * One pass. A pass that walked all of {@code .blobs} also tells the store how many blobs
+     * it kept and their bytes (the metrics).
+     */
     public Result collect(BooleanSupplier stopping) throws IOException {
         Counter c = new Counter();
         try (DirectoryStream<Path> fanout = Files.newDirectoryStream(store.blobsDir())) {
@@ -54,6 +58,10 @@ public final class OrphanCollector {
         } catch (NoSuchFileException e) {
             // no blob yet
         }
+        if (stopping.getAsBoolean()) {
+            return c.result(true);
+        }
+        store.stats().counted(c.keptBlobs, c.keptBytes);
         try (DirectoryStream<Path> uploads = Files.newDirectoryStream(store.uploadsDir())) {
             for (Path p : uploads) {
                 if (stopping.getAsBoolean()) {
@@ -74,7 +82,13 @@ public final class OrphanCollector {
                     return;
                 }
                 String name = p.getFileName().toString();
-                if (!isOrphan(p, lifetimeMillis)) {
+                long size = sizeIfKept(p, lifetimeMillis);
+                if (size >= 0) {
+                    c.keptBlobs++;
+                    c.keptBytes += size;
+                    continue;
+                }
+                if (size == GONE) {
                     continue;
                 }
                 if (!HEX.matcher(name).matches()) {
@@ -82,6 +96,7 @@ public final class OrphanCollector {
                     continue;
                 }
                 Digest d = new Digest(name);
+                long blobsBefore = c.blobs;
                 store.locks().withLock(d, () -> {
                     // re-checked under the lock: an upload may have linked or touched it
                     if (!store.isRecentlyProbed(d)) {
@@ -89,6 +104,15 @@ public final class OrphanCollector {
                     }
                     return null;
                 });
+                if (c.blobs == blobsBefore) {
+                    // kept after all
+                    try {
+                        c.keptBytes += Files.size(p);
+                        c.keptBlobs++;
+                    } catch (NoSuchFileException e) {
+                        // deleted meanwhile
+                    }
+                }
             }
         }
     }
@@ -126,14 +150,24 @@ public final class OrphanCollector {
         }
     }
 
-    /** The cheap first look, without any lock. */
-    private static boolean isOrphan(Path p, long lifetime) throws IOException {
+    private static final long GONE = -1;
+    private static final long ORPHAN = -2;
+
+    /**
+     * The cheap first look, without any lock: the size of a regular file that is kept,
+     * {@link #ORPHAN} for a candidate, {@link #GONE} for a file gone or not regular.
+     */
+    private static long sizeIfKept(Path p, long lifetime) throws IOException {
         try {
-            Map<String, Object> a = Files.readAttributes(p, "unix:nlink,lastModifiedTime,mode", LinkOption.NOFOLLOW_LINKS);
-            return isRegular((Integer) a.get("mode")) && (Integer) a.get("nlink") == 1
-                    && age((FileTime) a.get("lastModifiedTime")) >= lifetime;
+            Map<String, Object> a = Files.readAttributes(p, "unix:nlink,size,lastModifiedTime,mode",
+                    LinkOption.NOFOLLOW_LINKS);
+            if (!isRegular((Integer) a.get("mode"))) {
+                return GONE;
+            }
+            boolean orphan = (Integer) a.get("nlink") == 1 && age((FileTime) a.get("lastModifiedTime")) >= lifetime;
+            return orphan ? ORPHAN : (Long) a.get("size");
         } catch (NoSuchFileException e) {
-            return false;
+            return GONE;
         }
     }
 
@@ -148,6 +182,8 @@ public final class OrphanCollector {
     private static final class Counter {
         long blobs;
         long bytes;
+        long keptBlobs;
+        long keptBytes;
 
         Result result(boolean interrupted) {
             return new Result(blobs, bytes, interrupted);

@@ -219,6 +219,7 @@ public final class ArtifactFormat extends Level {
         // the tag, job and a dirty format
         long size = storage().blobs().size(d).orElseThrow(() -> RepoException.notFound("Blob " + d + " not found"));
         store(relPath, d, size, allowContainer, who, target -> storage().blobs().link(d, target));
+        storage().blobs().linkedByClient(size);
     }
 
     private interface Linker {

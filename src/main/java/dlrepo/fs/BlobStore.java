@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import org.slf4j.Logger;
@@ -46,6 +47,7 @@ public final class BlobStore {
     private final DigestLocks locks;
     private final Disk disk;
     private final RecentLinks recent;
+    private final Stats stats = new Stats();
 
     public BlobStore(Path root, DigestLocks locks, Disk disk) {
         this.blobs = root.resolve(".blobs").resolve("sha256");
@@ -58,6 +60,11 @@ public final class BlobStore {
     /** Where blobs were recently linked (every {@link #link} and {@link #commit} records its target). */
     public RecentLinks recent() {
         return recent;
+    }
+
+    /** What was stored and linked, and how many blobs there are (for the metrics). */
+    public Stats stats() {
+        return stats;
     }
 
     public Path blobsDir() {
@@ -193,6 +200,15 @@ public final class BlobStore {
     }
 
     /**
+     * Counts a file a client placed without sending its body ({@code X-Dlrepo-Link}, a
+     * registry mount): {@code size} bytes it did not have to send.
+     */
+    public void linkedByClient(long size) {
+        stats.linked.increment();
+        stats.linkedBytes.add(size);
+    }
+
+    /**
      * Stores the finished upload {@code tmp} (whose digest is {@code d}) as a blob, unless
      * that blob exists already, then hard-links the blob at {@code target}.
      */
@@ -227,13 +243,19 @@ public final class BlobStore {
     /** Moves {@code tmp} into the store as {@code d}, or drops it if the blob exists; under the lock. */
     private void moveIn(Path tmp, Digest d) throws IOException {
         Path blob = path(d);
+        long size = Files.size(tmp);
         if (touch(blob) != null) {
             Files.deleteIfExists(tmp);
+            stats.duplicate.increment();
+            stats.duplicateBytes.add(size);
         } else {
             Disk.chmod(tmp, Disk.FILE_MODE);
             disk.createDirectories(blob.getParent());
             Files.move(tmp, blob, StandardCopyOption.ATOMIC_MOVE);
             disk.syncDir(blob.getParent());
+            stats.stored.increment();
+            stats.storedBytes.add(size);
+            stats.added(1, size);
         }
     }
 
@@ -310,6 +332,54 @@ public final class BlobStore {
             LOG.info("blob {} reached the link limit, stored a new generation", d);
         } finally {
             Files.deleteIfExists(copy);
+        }
+    }
+
+    /**
+     * Counts for the metrics. Stored and duplicate: a body was received, for a new blob or
+     * one that existed (it was dropped). The number of blobs and their bytes are counted by
+     * the orphan collector's walk ({@link #counted}), then moved by each blob stored and
+     * each one the collector deletes, until its next walk.
+     */
+    public static final class Stats {
+        private final LongAdder stored = new LongAdder();
+        private final LongAdder storedBytes = new LongAdder();
+        private final LongAdder duplicate = new LongAdder();
+        private final LongAdder duplicateBytes = new LongAdder();
+        private final LongAdder linked = new LongAdder();
+        private final LongAdder linkedBytes = new LongAdder();
+        // guarded by this
+        private long blobs;
+        private long bytes;
+        private double countedAt;
+
+        /** Uploads by result ({@code stored}, {@code duplicate}, {@code linked}): count and bytes. */
+        public long[] uploads(String result) {
+            return switch (result) {
+                case "stored" -> new long[] {stored.sum(), storedBytes.sum()};
+                case "duplicate" -> new long[] {duplicate.sum(), duplicateBytes.sum()};
+                case "linked" -> new long[] {linked.sum(), linkedBytes.sum()};
+                default -> throw new IllegalArgumentException(result);
+            };
+        }
+
+        /** The walk of the collector found {@code blobs} blobs of {@code bytes} bytes. */
+        public synchronized void counted(long blobs, long bytes) {
+            this.blobs = blobs;
+            this.bytes = bytes;
+            java.time.Instant now = java.time.Instant.now();
+            this.countedAt = now.getEpochSecond() + now.getNano() / 1e9;
+        }
+
+        /** {@code n} blobs of {@code size} bytes in all were stored (or deleted, negative). */
+        public synchronized void added(long n, long size) {
+            blobs += n;
+            bytes += size;
+        }
+
+        /** Blobs, their bytes and when they were counted (epoch seconds), or null before the first walk. */
+        public synchronized double[] blobs() {
+            return countedAt == 0 ? null : new double[] {blobs, bytes, countedAt};
         }
     }
 

@@ -62,7 +62,7 @@ public final class ListingCache {
 
     /** An answer, computed from the folder of {@code stamp}. */
     private record Entry(FolderStamp stamp, long expires, String etag, List<HttpString> names,
-            List<String> values, byte[] body) {
+            List<String> values, byte[] body, String route) {
         boolean isCurrent(TreeVersions versions) {
             return stamp.isCurrent(versions) && System.nanoTime() - expires < 0;
         }
@@ -77,6 +77,9 @@ public final class ListingCache {
     private final ConcurrentHashMap<Key, CompletableFuture<Entry>> computing = new ConcurrentHashMap<>();
     private final LongAdder hits = new LongAdder();
     private final LongAdder misses = new LongAdder();
+    // the counts at the last dropAll (the adders count since the start: the metrics)
+    private long hitsAtDrop;
+    private long missesAtDrop;
 
     /** A cache of at most {@code maxBytes} (0: none kept, answers still get their ETag). */
     public ListingCache(TreeVersions versions, long maxBytes) {
@@ -172,6 +175,8 @@ public final class ListingCache {
             return false;
         }
         hits.increment();
+        // counted by the metrics under the kind of route that made the answer
+        RouteKind.set(ex, e.route);
         answer(ex, e);
         return true;
     }
@@ -186,15 +191,28 @@ public final class ListingCache {
     }
 
     /** Answers served from memory, and answers computed, since the last {@link #dropAll()}. */
-    public long[] counts() {
+    public synchronized long[] counts() {
+        return new long[] {hits.sum() - hitsAtDrop, misses.sum() - missesAtDrop};
+    }
+
+    /** Answers served from memory, and answers computed, since the start (the metrics). */
+    public long[] totals() {
         return new long[] {hits.sum(), misses.sum()};
     }
 
     /** Drops every entry (SIGHUP: the root may have been changed by hand); logs the counts since the last drop. */
     public void dropAll() {
         versions.changedAll();
-        long h = hits.sumThenReset();
-        long m = misses.sumThenReset();
+        long h;
+        long m;
+        synchronized (this) {
+            long hitsNow = hits.sum();
+            long missesNow = misses.sum();
+            h = hitsNow - hitsAtDrop;
+            m = missesNow - missesAtDrop;
+            hitsAtDrop = hitsNow;
+            missesAtDrop = missesNow;
+        }
         if (entries != null) {
             entries.invalidateAll();
         }
@@ -229,7 +247,7 @@ public final class ListingCache {
         boolean page = contentType.startsWith("text/html");
         long lifetime = page ? PAGE_LIFETIME_NANOS : LIFETIME.toNanos();
         Entry e = new Entry(c.stamp, System.nanoTime() + lifetime, h.getFirst(Headers.ETAG),
-                List.copyOf(names), List.copyOf(values), body);
+                List.copyOf(names), List.copyOf(values), body, RouteKind.of(ex));
         if (c.key != null) {
             c.cache.entries.put(c.key, e);
         }

@@ -48,9 +48,11 @@ final class UploadEndpoint {
         content.checkCanPush(ex, image, ManifestEndpoint.digest(mount != null ? mount : digest, null));
         if (mount != null) {
             Digest d = ManifestEndpoint.digest(mount);
-            if (mountable(ex, d, dlrepo.http.Responses.queryParam(ex, "from"))
-                    && storage.blobs().probe(d).isPresent()) {
+            java.util.OptionalLong size = mountable(ex, d, dlrepo.http.Responses.queryParam(ex, "from"))
+                    ? storage.blobs().probe(d) : java.util.OptionalLong.empty();
+            if (size.isPresent()) {
                 content.pushed(ex, image, PendingBlobs.Kind.BLOB, d);
+                storage.blobs().linkedByClient(size.getAsLong());
                 created(ex, image, d);
                 return;
             }

@@ -20,6 +20,7 @@ import dlrepo.http.CrossSiteGuard;
 import dlrepo.http.ReadOnlyGuard;
 import dlrepo.http.AccessLog;
 import dlrepo.http.ErrorBodies;
+import dlrepo.http.MalformedRequests;
 import dlrepo.http.RequestObserver;
 import dlrepo.http.RouteKind;
 import dlrepo.metrics.Health;
@@ -58,7 +59,6 @@ import io.undertow.server.DefaultByteBufferPool;
 import io.undertow.server.protocol.http.HttpOpenListener;
 import java.nio.channels.ServerSocketChannel;
 import java.util.Optional;
-import org.xnio.ChannelListeners;
 import org.xnio.OptionMap;
 import org.xnio.Options;
 import org.xnio.StreamConnection;
@@ -86,7 +86,10 @@ public final class Daemon implements AutoCloseable {
     private Publisher publisher;
     private Metrics metrics;
     private ListingCache listings;
-    private ServerSocketChannel inheritedChannel;
+    /** The socket served: bound here ({@link #ownChannel}) or inherited from systemd. */
+    private ServerSocketChannel listening;
+    private ServerSocketChannel ownChannel;
+    private MalformedRequests malformed;
     private AcceptingChannel<StreamConnection> accepting;
     private RootLock rootLock;
     private Undertow server;
@@ -231,11 +234,14 @@ public final class Daemon implements AutoCloseable {
             remote.onResult(metrics::published);
         }
         routes = new OpsHandler(config, new Health(config, storage, scheduler), metrics, routes);
+        AccessLog accessLog = new AccessLog(!config.accessLog().equals("off"), config.logOutput().equals("json"));
+        Metrics counted = metrics;
+        malformed = new MalformedRequests(accessLog, () -> counted.malformedRequest());
         graceful = Handlers.gracefulShutdown(new Dispatcher(new CrossSiteGuard(config.publicUrl(), routes),
                 new MinimumRate(config.minBodyRate(), config.minBodyRatePeriod(), config.ioTimeout()),
                 new Pages(config.pages().templatesDir(), config.publicUrl()),
                 ex -> cache.answerFromMemory(ex, acl),
-                RequestObserver.all(new AccessLog(), metrics.requests())));
+                RequestObserver.all(accessLog, metrics.requests())));
         HttpHandler root = ErrorBodies.wrap(Handlers.httpContinueRead(graceful));
         Optional<SocketActivation.Inherited> inherited = SocketActivation.find(config.env());
         Undertow.Builder builder = Undertow.builder()
@@ -248,24 +254,23 @@ public final class Daemon implements AutoCloseable {
         for (org.xnio.Option<?> option : options) {
             setServerOption(builder, options, option);
         }
-        if (inherited.isEmpty()) {
-            builder.addHttpListener(config.listenPort(), config.listenAddress());
-        }
+        // bound here, not by Undertow: both kinds of socket are served by listenOn (MalformedRequests)
+        ServerSocketChannel channel = inherited.isPresent() ? inherited.get().channel() : bind();
         server = builder.build();
         try {
             server.start();
-        } catch (RuntimeException e) {
-            if (e.getCause() instanceof java.net.BindException b) {
-                throw new IOException("cannot listen on DLREPO_LISTEN_ADDRESS:DLREPO_LISTEN_PORT "
-                        + config.listenAddress() + ":" + config.listenPort() + ": " + b.getMessage(), b);
+            listenOn(channel, root);
+        } catch (IOException | RuntimeException e) {
+            if (inherited.isEmpty()) {
+                org.xnio.IoUtils.safeClose(channel);
             }
             throw e;
         }
         if (inherited.isPresent()) {
-            listenOn(inherited.get().channel(), root);
             LOG.info("serving {} on the socket from systemd ({}): {}", config.rootDir(), inherited.get().how(),
                     inherited.get().channel().getLocalAddress());
         } else {
+            ownChannel = channel;
             LOG.info("serving {} on http://{}:{}/", config.rootDir(), config.listenAddress(), port());
         }
         scheduler.start();
@@ -297,9 +302,35 @@ public final class Daemon implements AutoCloseable {
         }
     }
 
+    /** Binds DLREPO_LISTEN_ADDRESS:DLREPO_LISTEN_PORT as Undertow's builder would (backlog 1000). */
+    private ServerSocketChannel bind() throws IOException {
+        String where = "cannot listen on DLREPO_LISTEN_ADDRESS:DLREPO_LISTEN_PORT " + config.listenAddress() + ":"
+                + config.listenPort() + ": ";
+        InetSocketAddress address;
+        try {
+            address = new InetSocketAddress(java.net.InetAddress.getByName(config.listenAddress()),
+                    config.listenPort());
+        } catch (java.net.UnknownHostException e) {
+            throw new IOException(where + "unknown host", e);
+        }
+        ServerSocketChannel channel = ServerSocketChannel.open();
+        try {
+            channel.setOption(java.net.StandardSocketOptions.SO_REUSEADDR, true);
+            channel.bind(address, 1000);
+        } catch (java.net.BindException b) {
+            channel.close();
+            throw new IOException(where + b.getMessage(), b);
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+        return channel;
+    }
+
     /**
-     * Serves an inherited listening socket the way Undertow serves the ones it binds
-     * (same open listener, buffers and options).
+     * Serves a listening socket, bound here or inherited from systemd, the way Undertow
+     * serves the ones it binds (same open listener, buffers and options), each connection
+     * guarded by {@link MalformedRequests}.
      */
     private void listenOn(ServerSocketChannel channel, HttpHandler root) throws IOException {
         HttpOpenListener open = new HttpOpenListener(new DefaultByteBufferPool(true, 16 * 1024 - 20, -1, 4),
@@ -311,9 +342,20 @@ public final class Daemon implements AutoCloseable {
                 .set(Options.READ_TIMEOUT, ioTimeoutMillis())
                 .set(Options.WRITE_TIMEOUT, ioTimeoutMillis())
                 .getMap();
-        inheritedChannel = channel;
-        accepting = InheritedServerChannel.wrap(server.getWorker(), channel, socketOptions,
-                ChannelListeners.openListenerAdapter(open));
+        listening = channel;
+        accepting = InheritedServerChannel.wrap(server.getWorker(), channel, socketOptions, acceptor -> {
+            StreamConnection connection;
+            try {
+                connection = acceptor.accept();
+            } catch (IOException e) {
+                LOG.debug("accepting a connection: {}", e.toString());
+                return;
+            }
+            if (connection != null) {
+                malformed.guard(connection);
+                open.handleEvent(connection);
+            }
+        });
         accepting.resumeAccepts();
     }
 
@@ -347,13 +389,10 @@ public final class Daemon implements AutoCloseable {
 
     public int port() {
         try {
-            if (inheritedChannel != null) {
-                return ((InetSocketAddress) inheritedChannel.getLocalAddress()).getPort();
-            }
+            return ((InetSocketAddress) listening.getLocalAddress()).getPort();
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-        return ((InetSocketAddress) server.getListenerInfo().get(0).getAddress()).getPort();
     }
 
     /** Stops accepting, lets requests in flight finish (bounded), then stops. */
@@ -366,6 +405,11 @@ public final class Daemon implements AutoCloseable {
         if (accepting != null) {
             // never close an inherited socket (see SocketActivation): only stop accepting
             accepting.suspendAccepts();
+            if (ownChannel != null) {
+                // ours: new connections are refused at once rather than left in the backlog
+                org.xnio.IoUtils.safeClose(accepting);
+                org.xnio.IoUtils.safeClose(ownChannel);
+            }
         }
         graceful.shutdown();
         boolean drained = false;

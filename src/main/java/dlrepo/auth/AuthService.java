@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dlrepo.Config;
 import dlrepo.http.Access;
+import dlrepo.http.AccessLog;
 import dlrepo.http.HttpError;
 import dlrepo.http.RequestUser;
 import io.undertow.server.HttpServerExchange;
@@ -107,6 +108,8 @@ public final class AuthService implements Access, AutoCloseable {
                 throw unauthorized("Authentication required");
             }
             login = login.strip();
+            // for the access log, also when refused (not an identity: RequestUser stays unset)
+            ex.putAttachment(AccessLog.LOGIN, login);
             String why = LoginName.problem(login);
             if (why != null) {
                 LOG.warn("{} header refused (not a valid user name): {}", config.loginHeader().get(), why);
@@ -128,6 +131,8 @@ public final class AuthService implements Access, AutoCloseable {
             return Identity.ANONYMOUS;
         }
         String[] credentials = basic(header);
+        // for the access log, also when refused or throttled (not an identity: RequestUser stays unset)
+        ex.putAttachment(AccessLog.LOGIN, credentials[0]);
         String client = LoginThrottle.client(ex);
         // per client: while a client is refused, only what it proved itself is served
         String key = hash(client, credentials[0], credentials[1]);

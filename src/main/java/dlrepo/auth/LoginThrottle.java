@@ -23,7 +23,7 @@ import java.util.regex.Pattern;
  * the checks under way stay below both, else it is refused for a moment. Nothing waits:
  * a refused request is answered without checking anything.
  */
-final class LoginThrottle {
+public final class LoginThrottle {
     /** How many clients, and (client, login) pairs, are tracked at most. */
     static final int MAX_CLIENTS = 100_000;
     /**
@@ -129,18 +129,30 @@ final class LoginThrottle {
     }
 
     /**
-     * Who is calling, for counting: its address, or behind a reverse proxy on this machine
-     * (a loopback peer) the last address of {@code X-Forwarded-For}, which that proxy
-     * appends (what a client puts before it is not believed). IPv6 clients count by /64,
-     * since a single client commonly has a whole one.
+     * Who is calling, for counting: its {@link #address}, IPv6 clients by /64, since a
+     * single client commonly has a whole one.
      */
     static String client(HttpServerExchange ex) {
-        InetSocketAddress peer = ex.getSourceAddress();
-        InetAddress address = peer == null ? null : peer.getAddress();
+        InetAddress address = address(ex);
         if (address == null) {
             return "unknown";
         }
-        if (address.isLoopbackAddress()) {
+        if (address instanceof Inet6Address) {
+            byte[] b = address.getAddress();
+            return HexFormat.of().formatHex(b, 0, 8) + "::/64";
+        }
+        return address.getHostAddress();
+    }
+
+    /**
+     * Who is calling: its address, or behind a reverse proxy on this machine (a loopback
+     * peer) the last address of {@code X-Forwarded-For}, which that proxy appends (what a
+     * client puts before it is not believed); null if unknown. Also the access log's client.
+     */
+    public static InetAddress address(HttpServerExchange ex) {
+        InetSocketAddress peer = ex.getSourceAddress();
+        InetAddress address = peer == null ? null : peer.getAddress();
+        if (address != null && address.isLoopbackAddress()) {
             String forwarded = ex.getRequestHeaders().getLast("X-Forwarded-For");
             if (forwarded != null) {
                 InetAddress a = literal(forwarded.substring(forwarded.lastIndexOf(',') + 1).strip());
@@ -149,11 +161,7 @@ final class LoginThrottle {
                 }
             }
         }
-        if (address instanceof Inet6Address) {
-            byte[] b = address.getAddress();
-            return HexFormat.of().formatHex(b, 0, 8) + "::/64";
-        }
-        return address.getHostAddress();
+        return address;
     }
 
     /** An IP address written as a literal, never a host name to look up; null if not one. */

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The daemon as an operating-system process: SIGTERM drains requests in flight and exits
- * 0, the root lock keeps a second daemon out, the DEBUG access log.
+ * 0, the root lock keeps a second daemon out, the access log (on by default).
  */
 class ProcessLifecycleTest {
     private Path root;
@@ -142,7 +142,8 @@ class ProcessLifecycleTest {
             assertEquals(0, d.waitFor(30), d.log());
             // the access line of the download, written after SIGTERM, reached the log
             String log = d.log();
-            assertTrue(log.contains("- 200 GET " + path + " \"slow-reader\""), log);
+            assertTrue(log.contains("\"GET " + path + " HTTP/1.1\" 200 " + data.length + " \"-\" \"slow-reader\" "),
+                    log);
         }
     }
 
@@ -179,7 +180,7 @@ class ProcessLifecycleTest {
                 assertTrue(head.startsWith("HTTP/1.1 201"), head);
             }
             assertEquals(0, d.waitFor(30), d.log());
-            assertTrue(d.log().contains("- 201 PUT " + path + " \"slow-writer\""), d.log());
+            assertTrue(d.log().contains("\"PUT " + path + " HTTP/1.1\" 201 2 \"-\" \"slow-writer\" "), d.log());
         }
         Path file = root.resolve(path.substring(1));
         assertArrayEquals(data, Files.readAllBytes(file));
@@ -230,8 +231,8 @@ class ProcessLifecycleTest {
     }
 
     @Test
-    void debugLogsOneAccessLinePerRequest() throws Exception {
-        try (DaemonProcess d = DaemonProcess.start(root, Map.of("DLREPO_LOG_LEVEL", "DEBUG"))) {
+    void logsOneAccessLinePerRequestByDefault() throws Exception {
+        try (DaemonProcess d = DaemonProcess.start(root, Map.of())) {
             // awaitReady() sent requests already: count only ours, by user agent
             assertEquals(201, put(d, "/branches/log/t/j/f/a.txt", "a\n".getBytes(), "agent-put/1.0"));
             String[][] requests = {
@@ -249,7 +250,8 @@ class ProcessLifecycleTest {
                     s.getInputStream().readAllBytes();
                 }
             }
-            Pattern line = Pattern.compile("(\\S+)@(\\S+) - (\\d{3}) (\\S+) (\\S+) \"([^\"]*)\"$");
+            Pattern line = Pattern.compile("^(\\S+) - (\\S+) \\[[^]]+\\] \"(\\S+) (\\S+) HTTP/1.1\" (\\d{3}) (\\d+|-) "
+                    + "\"-\" \"([^\"]*)\" \\d+\\.\\d{3}$");
             String[][] all = {
                 {"PUT", "/branches/log/t/j/f/a.txt", "agent-put/1.0", "201"},
                 {requests[0][0], requests[0][1], requests[0][2], "200"},
@@ -262,28 +264,29 @@ class ProcessLifecycleTest {
                 String agent = r[2];
                 assertTrue(Robust.eventually(5, () -> logQuietly(d).contains("\"" + agent + "\"")),
                         "no access line for " + agent + ":\n" + logQuietly(d));
-                List<String> lines = d.log().lines().filter(l -> l.endsWith("\"" + agent + "\"")).toList();
+                List<String> lines = d.log().lines().filter(l -> l.contains("\"" + agent + "\"")).toList();
                 assertEquals(1, lines.size(), () -> "one line per request for " + agent + ": " + lines);
                 Matcher m = line.matcher(lines.get(0));
                 assertTrue(m.find(), lines.get(0));
-                assertEquals("-", m.group(1), "anonymous user");
-                assertEquals("127.0.0.1", m.group(2));
-                assertEquals(r[3], m.group(3), lines.get(0));
-                assertEquals(r[0], m.group(4));
-                assertEquals(r[1], m.group(5));
+                assertEquals("127.0.0.1", m.group(1));
+                assertEquals("-", m.group(2), "anonymous user");
+                assertEquals(r[0], m.group(3));
+                assertEquals(r[1], m.group(4));
+                assertEquals(r[3], m.group(5), lines.get(0));
+                assertEquals(agent, m.group(7));
             }
         }
     }
 
     @Test
-    void warningLevelLogsNoAccessLines() throws Exception {
-        try (DaemonProcess d = DaemonProcess.start(root, Map.of())) {
+    void accessLogOffLogsNoAccessLines() throws Exception {
+        try (DaemonProcess d = DaemonProcess.start(root, Map.of("DLREPO_ACCESS_LOG", "off"))) {
             assertEquals(201, put(d, "/branches/quiet/t/j/f/a.txt", "a\n".getBytes(), "agent-quiet"));
             assertEquals(200, status(d, "GET", "/branches/quiet/t/j/f/a.txt"));
             d.signal("TERM");
             assertEquals(0, d.waitFor(30));
             assertFalse(d.log().contains("agent-quiet"), d.log());
-            assertFalse(d.log().contains(" - 200 GET "), d.log());
+            assertFalse(d.log().contains("\"GET "), d.log());
         }
     }
 

@@ -99,6 +99,10 @@ class FuzzTest {
                     failures.add(names[who] + ": " + line + " -> " + head.substring(0, 12) + " "
                             + new String(response, StandardCharsets.UTF_8).replaceAll("(?s).*\r\n\r\n", ""));
                 }
+                String missing = errorWithoutBody(line, response);
+                if (missing != null) {
+                    failures.add(names[who] + ": " + line + " -> " + missing);
+                }
                 statuses.merge(head.length() >= 12 ? head.substring(9, 12) : "none", 1, Integer::sum);
                 if (head.startsWith("HTTP/1.1 201") && line.startsWith("PUT ")) {
                     written.add(line.substring(4, line.lastIndexOf(' ')));
@@ -300,6 +304,25 @@ class FuzzTest {
 
     private static String b64(String s) {
         return java.util.Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Every error answer (but HEAD's) has a body of its Content-Length, malformed requests
+     * included; null if so, else what is wrong.
+     */
+    private static String errorWithoutBody(String requestLine, byte[] response) {
+        String all = new String(response, StandardCharsets.ISO_8859_1);
+        int end = all.indexOf("\r\n\r\n");
+        if (all.length() < 12 || all.charAt(9) < '4' || requestLine.startsWith("HEAD ") || end < 0) {
+            return null;
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?im)^content-length: *(\\d+)")
+                .matcher(all.substring(0, end + 2));
+        int body = all.length() - end - 4;
+        if (body == 0 || !m.find() || Integer.parseInt(m.group(1)) != body) {
+            return all.substring(0, 12) + " with a body of " + body + " bytes: " + all.substring(0, end);
+        }
+        return null;
     }
 
     /** Sends one request byte for byte and reads the whole answer (the server closes). */

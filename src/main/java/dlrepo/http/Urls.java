@@ -50,4 +50,19 @@ public final class Urls {
     public static String versionFormat(ProductVersion v, ArtifactFormat f) {
         return version(v) + f.name() + "/";
     }
+
+    /** {@code s} with every byte but the unreserved characters of RFC 3986 percent-encoded (UTF-8). */
+    public static String encodeSegment(String s) {
+        StringBuilder b = new StringBuilder();
+        for (byte c : s.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+            if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.'
+                    || c == '_' || c == '~') {
+                b.append((char) c);
+            } else {
+                b.append('%').append(Character.toUpperCase(Character.forDigit((c >> 4) & 0xf, 16)))
+                        .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+            }
+        }
+        return b.toString();
+    }
 }

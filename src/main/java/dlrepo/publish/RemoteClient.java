@@ -12,7 +12,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.channels.UnresolvedAddressException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -218,7 +217,7 @@ final class RemoteClient {
         String encoded() {
             StringBuilder b = new StringBuilder();
             for (String s : segments) {
-                b.append('/').append(encode(s));
+                b.append('/').append(dlrepo.http.Urls.encodeSegment(s));
             }
             if (folder) {
                 b.append('/');
@@ -229,21 +228,6 @@ final class RemoteClient {
         @Override
         public String toString() {
             return "/" + String.join("/", segments) + (folder ? "/" : "");
-        }
-
-        /** Every byte but the unreserved characters of RFC 3986 percent-encoded (UTF-8). */
-        static String encode(String segment) {
-            StringBuilder b = new StringBuilder();
-            for (byte c : segment.getBytes(StandardCharsets.UTF_8)) {
-                if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.'
-                        || c == '_' || c == '~') {
-                    b.append((char) c);
-                } else {
-                    b.append('%').append(Character.toUpperCase(Character.forDigit((c >> 4) & 0xf, 16)))
-                            .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
-                }
-            }
-            return b.toString();
         }
     }
 }

@@ -64,17 +64,7 @@ final class PageFilters extends AbstractExtension {
 
     /** Percent-encodes all but the unreserved characters of RFC 3986. */
     static String segment(String s) {
-        StringBuilder b = new StringBuilder();
-        for (byte c : s.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
-            if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.'
-                    || c == '_' || c == '~') {
-                b.append((char) c);
-            } else {
-                b.append('%').append(Character.toUpperCase(Character.forDigit((c >> 4) & 0xf, 16)))
-                        .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
-            }
-        }
-        return b.toString();
+        return dlrepo.http.Urls.encodeSegment(s);
     }
 
     /** Each segment of a relative path percent-encoded. */

@@ -34,7 +34,7 @@ public final class Tmpfs implements AutoCloseable {
     }
 
     /** Writes {@code file} until the file system is full. */
-    public void fill(Path file) throws IOException {
+    public static void fill(Path file) throws IOException {
         byte[] buf = new byte[4096];
         try (OutputStream out = Files.newOutputStream(file)) {
             while (true) {

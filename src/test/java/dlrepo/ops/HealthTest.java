@@ -92,7 +92,7 @@ class HealthTest {
                 assertStatus(200, s.anonymous().head("/health"));
 
                 Path filler = fs.path().resolve("filler");
-                fs.fill(filler);
+                Tmpfs.fill(filler);
                 JsonNode j = assertUnhealthy(s);
                 assertTrue(NO_SPACE.matcher(j.get("reason").asText()).matches(), j.toString());
                 assertFalse(j.at("/root/writable").asBoolean());

@@ -68,7 +68,7 @@ class StartupErrorTest {
     void fileSystemFull() throws Exception {
         try (Tmpfs fs = Tmpfs.mount(256)) {
             Path root = Files.createDirectories(fs.path().resolve("root"));
-            fs.fill(fs.path().resolve("filler"));
+            Tmpfs.fill(fs.path().resolve("filler"));
             refused(root, List.of(), "no space left on its file system. Free some (df -h " + root + ")");
             Files.delete(fs.path().resolve("filler"));
             // with room again, it starts (and stops on SIGTERM)

@@ -181,23 +181,10 @@ class DiskFullTest {
     }
 
     private static void fill(Path file) throws IOException {
-        byte[] buf = new byte[4096];
-        try (OutputStream out = Files.newOutputStream(file)) {
-            while (true) {
-                out.write(buf);
-            }
-        } catch (IOException e) {
-            if (!String.valueOf(e.getMessage()).contains("No space left")) {
-                throw e;
-            }
-        }
+        dlrepo.Tmpfs.fill(file);
     }
 
     private static void run(String... cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (p.waitFor() != 0) {
-            throw new IOException(String.join(" ", cmd) + " failed: " + out);
-        }
+        dlrepo.Tmpfs.run(cmd);
     }
 }

@@ -50,9 +50,11 @@ public final class StartupCheck {
             if (!Files.isDirectory(dir)) {
                 Files.createDirectories(dir);
             }
-            Path probe = dir.resolve(".dlrepo-start-" + ProcessHandle.current().pid());
+            // a new file of an unguessable name, never through a link planted there
+            Path probe = dir.resolve(".dlrepo-start-" + Long.toHexString(new java.security.SecureRandom().nextLong()));
             try {
-                Files.write(probe, new byte[] {'.'});
+                Files.write(probe, new byte[] {'.'}, java.nio.file.StandardOpenOption.CREATE_NEW,
+                        java.nio.file.StandardOpenOption.WRITE, java.nio.file.LinkOption.NOFOLLOW_LINKS);
             } finally {
                 Files.deleteIfExists(probe);
             }

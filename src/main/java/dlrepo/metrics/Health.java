@@ -33,7 +33,7 @@ public final class Health {
     private final Storage storage;
     private final CleanupScheduler scheduler;
     private final long startNanos = System.nanoTime();
-    private final String probeName = ".health-" + ProcessHandle.current().pid();
+    private final java.security.SecureRandom random = new java.security.SecureRandom();
     private volatile Result last;
 
     public Health(Config config, Storage storage, CleanupScheduler scheduler) {
@@ -97,10 +97,11 @@ public final class Health {
     /** Writes a byte in {@code .uploads} and deletes it: null, or why it failed. */
     private String probe(Path root) {
         Path dir = root.resolve(".uploads");
-        Path p = (Files.isDirectory(dir) ? dir : root).resolve(probeName);
+        // a new file of an unguessable name, never through a link planted there
+        Path p = (Files.isDirectory(dir) ? dir : root).resolve(".health-" + Long.toHexString(random.nextLong()));
         try {
-            Files.write(p, new byte[] {'\n'}, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING);
+            Files.write(p, new byte[] {'\n'}, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                    java.nio.file.LinkOption.NOFOLLOW_LINKS);
             // the orphan collector may have taken it already (a file of .uploads nobody uses)
             Files.deleteIfExists(p);
             return null;
@@ -157,7 +158,8 @@ public final class Health {
         CleanupScheduler.Status s = scheduler.status();
         Map<String, Object> cleanup = new LinkedHashMap<>();
         cleanup.put("running", s.running());
-        cleanup.put("last_error", s.runs().isEmpty() ? null : s.runs().get(0).error());
+        // whether, not why: the error may name paths of the tree, and /health is open to anyone
+        cleanup.put("last_run_failed", !s.runs().isEmpty() && s.runs().get(0).error() != null);
         m.put("cleanup", cleanup);
         return m;
     }

@@ -16,8 +16,10 @@ import java.net.InetSocketAddress;
  */
 public final class OpsHandler implements HttpHandler {
     static final String LOCAL_ONLY = "Metrics are served to local clients only (DLREPO_METRICS_ACCESS=local)";
-    private static final HttpString[] PROXY_HEADERS = {new HttpString("X-Forwarded-For"),
-            new HttpString("Forwarded"), new HttpString("X-Real-IP")};
+    /** Headers by which a proxy says whom it forwards (any X-Forwarded-* too). */
+    private static final HttpString[] PROXY_HEADERS = {new HttpString("Forwarded"), new HttpString("Via"),
+            new HttpString("X-Real-IP"), new HttpString("X-Original-Forwarded-For"), new HttpString("CF-Connecting-IP"),
+            new HttpString("True-Client-IP")};
 
     private final Health health;
     private final Metrics metrics;
@@ -84,6 +86,11 @@ public final class OpsHandler implements HttpHandler {
         }
         for (HttpString h : PROXY_HEADERS) {
             if (ex.getRequestHeaders().contains(h)) {
+                return false;
+            }
+        }
+        for (HttpString h : ex.getRequestHeaders().getHeaderNames()) {
+            if (h.length() > 12 && h.toString().regionMatches(true, 0, "X-Forwarded-", 0, 12)) {
                 return false;
             }
         }

@@ -105,7 +105,7 @@ public record Config(
         private static final long serialVersionUID = 1L;
 
         ConfigException(String variable, String value, String why) {
-            super(variable + "=" + value + ": " + why);
+            super(masked(variable + "=" + value + ": " + why));
         }
     }
 
@@ -185,6 +185,19 @@ public record Config(
             }
         }
         return d[a.length()][b.length()];
+    }
+
+    private static final Pattern URL_AUTHORITY = Pattern.compile("://[^\\s,]*@");
+    private static final Pattern PASSWORD_OPTION = Pattern.compile("(?i)((?:password|secret|token)[^=\\s]*=)\\S+");
+
+    /**
+     * {@code text} without the secrets a setting may hold: the user and password of a URL
+     * (up to its last {@code @}) and the value of a {@code ...password=} option. For every
+     * message or listing that shows a setting's value (errors, --check-config).
+     */
+    public static String masked(String text) {
+        String t = URL_AUTHORITY.matcher(text).replaceAll("://***@");
+        return PASSWORD_OPTION.matcher(t).replaceAll("$1***");
     }
 
     public static Config fromEnv(Map<String, String> env) {

@@ -24,7 +24,6 @@ import org.slf4j.LoggerFactory;
  */
 final class ConfigCheck {
     private static final Pattern HIDDEN = Pattern.compile("PASSWORD|SECRET|TOKEN");
-    private static final Pattern URL_USER_INFO = Pattern.compile("(://[^/@:\\s]*):[^@/\\s]*@");
 
     private ConfigCheck() {
     }
@@ -104,7 +103,7 @@ final class ConfigCheck {
         if (HIDDEN.matcher(name).find() && !name.equals("DLREPO_IGNORE_PASSWORDS")) {
             return "(hidden)";
         }
-        return URL_USER_INFO.matcher(value).replaceAll("$1:***@");
+        return Config.masked(value);
     }
 
     private static String free(Path root) {

@@ -69,7 +69,7 @@ class FlagsTest {
         assertTrue(out.startsWith("dlrepo " + Version.get() + "\n"), out);
         assertTrue(out.contains("\nDLREPO_LOG_LEVEL=INFO\n"), out);
         assertTrue(out.contains("\nDLREPO_FSYNC=  # default\n"), out);
-        assertTrue(out.contains("\nDLREPO_PUBLIC_URL=https://deploy:***@dl.example.org\n"), out);
+        assertTrue(out.contains("\nDLREPO_PUBLIC_URL=https://***@dl.example.org\n"), out);
         assertTrue(out.contains("\nusers: 2\n"), out);
         assertTrue(out.contains("\nACL groups: 1\n"), out);
         assertTrue(out.matches("(?s).*\nroot: " + java.util.regex.Pattern.quote(root.toString())

@@ -81,6 +81,22 @@ final class ImageContent {
         pending.remove(image, kind, d);
     }
 
+    /**
+     * Whether {@code d} is a manifest the caller pushed by digest to {@code image} and that
+     * waits for its index (without authentication: any manifest in the store); it is no
+     * longer kept for the caller, and the orphan GC collects it.
+     */
+    boolean dropPendingManifest(HttpServerExchange ex, ImageName image, Digest d) throws IOException {
+        if (copies.everythingReadable()) {
+            return looksLikeManifest(storage.blobs().path(d));
+        }
+        if (!pending.contains(RequestUser.of(ex), image, PendingBlobs.Kind.MANIFEST, d)) {
+            return false;
+        }
+        pending.remove(image, PendingBlobs.Kind.MANIFEST, d);
+        return true;
+    }
+
     /** The file holding config or layer {@code d} as the caller may reach it through {@code image}. */
     Optional<Path> blob(HttpServerExchange ex, ImageName image, Digest d) throws IOException {
         Path blob = storage.blobs().path(d);

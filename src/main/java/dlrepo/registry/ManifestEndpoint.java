@@ -28,7 +28,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
-/** {@code /v2/<name>/manifests/<tag or digest>}: GET, HEAD, PUT. */
+/** {@code /v2/<name>/manifests/<tag or digest>}: GET, HEAD, PUT, DELETE. */
 final class ManifestEndpoint {
     static final HttpString CONTENT_DIGEST = new HttpString("Docker-Content-Digest");
     private static final int MAX_MANIFEST = ImageContent.MAX_MANIFEST;
@@ -62,7 +62,8 @@ final class ManifestEndpoint {
         switch (ex.getRequestMethod().toString()) {
             case "GET", "HEAD" -> get(ex, image, ref);
             case "PUT" -> put(ex, image, ref);
-            default -> throw RegistryError.unsupported("Manifests can be read and pushed, not "
+            case "DELETE" -> delete(ex, image, ref);
+            default -> throw RegistryError.unsupported("Manifests can be read, pushed and deleted, not "
                     + ex.getRequestMethod());
         }
     }
@@ -103,6 +104,89 @@ final class ManifestEndpoint {
         return content.manifest(ex, image, digest(ref));
     }
 
+    /**
+     * Removes images (the container format of a job in a tag; the job keeps its other
+     * formats): by tag, that tag's; by digest, every readable tag's whose image is that
+     * manifest or an index of it. The router checked the delete right on the path as sent;
+     * by digest each tag's path is checked too. Nothing is removed unless every image can be.
+     * Blobs left unreferenced are the orphan GC's.
+     */
+    private void delete(HttpServerExchange ex, ImageName image, String ref) throws IOException {
+        if (!image.writable()) {
+            throw RegistryError.unsupported(image.name() + " is a product image: delete from <branch>/<job> instead");
+        }
+        if (Names.isAlias(ref)) {
+            throw RegistryError.unsupported(ref + " is an alias and cannot be deleted");
+        }
+        Map<String, ArtifactFormat> doomed = new java.util.TreeMap<>();
+        if (ref.startsWith("sha256:")) {
+            Digest d = digest(ref);
+            for (Map.Entry<String, ArtifactFormat> e : image.formats().entrySet()) {
+                String path = "/v2/" + image.name() + "/manifests/" + e.getKey();
+                if (access.canRead(ex, path) && holds(new ContainerImage(e.getValue()), d)) {
+                    access.check(ex, path);
+                    doomed.put(e.getKey(), e.getValue());
+                }
+            }
+        } else {
+            Optional<ContainerImage> img = image.image(ref);
+            if (img.isPresent()) {
+                doomed.put(Names.canonical(ref), img.get().format());
+            }
+        }
+        if (doomed.isEmpty()) {
+            if (ref.startsWith("sha256:") && content.dropPendingManifest(ex, image, digest(ref))) {
+                ex.setStatusCode(202); // pushed by digest, in no image yet
+                ex.setResponseContentLength(0);
+                return;
+            }
+            throw RegistryError.manifestUnknown(ref);
+        }
+        for (Map.Entry<String, ArtifactFormat> e : doomed.entrySet()) {
+            if (e.getValue().job().isLocked()) {
+                throw locked(image, e.getKey());
+            }
+        }
+        for (Map.Entry<String, ArtifactFormat> e : doomed.entrySet()) {
+            try {
+                e.getValue().delete();
+            } catch (RepoException r) {
+                switch (r.kind()) {
+                    case NOT_FOUND -> { } // deleted meanwhile
+                    case BAD_REQUEST -> throw locked(image, e.getKey()); // locked meanwhile
+                    default -> throw r;
+                }
+            }
+        }
+        ex.setStatusCode(202);
+        ex.setResponseContentLength(0);
+    }
+
+    private static dlrepo.http.HttpError locked(ImageName image, String tag) {
+        return RegistryError.denied("Job " + image.parts().get(0) + "/" + tag + "/" + image.parts().get(1)
+                + " is locked: unlock it to delete its image");
+    }
+
+    /** Whether the image's tagged manifest is {@code d}, or an index of which {@code d} is a child. */
+    private static boolean holds(ContainerImage image, Digest d) throws IOException {
+        Optional<Digest> top = image.manifest();
+        if (top.isEmpty()) {
+            return false;
+        }
+        if (top.get().equals(d)) {
+            return true;
+        }
+        Optional<Path> file = image.manifestFile(top.get());
+        if (file.isEmpty() || image.manifestFile(d).isEmpty()) {
+            return false;
+        }
+        try {
+            return Manifest.parse(Files.readAllBytes(file.get()), null).children().contains(d);
+        } catch (NoSuchFileException | dlrepo.http.HttpError e) {
+            return false;
+        }
+    }
+
     private void put(HttpServerExchange ex, ImageName image, String ref) throws IOException {
         if (!image.writable()) {
             throw RegistryError.denied(image.name() + " is a product image: push to <branch>/<job> instead");
@@ -134,6 +218,10 @@ final class ManifestEndpoint {
                     throw RepoException.badRequest("Invalid tag '" + ref + "': a tag is [A-Za-z0-9_][A-Za-z0-9._-]{0,127}");
                 }
                 tag = Names.checkCanonical("tag", ref);
+                if (!tag.equals(ref)) {
+                    // OCI tags are case-sensitive, dlrepo's are not: V1 would overwrite v1
+                    throw RepoException.badRequest("Tag " + ref + ": dlrepo tags are lower case, push " + tag);
+                }
             } catch (RepoException e) {
                 throw RegistryError.of(400, "TAG_INVALID", e.getMessage());
             }

@@ -10,8 +10,11 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.FileAppender;
+import ch.qos.logback.core.UnsynchronizedAppenderBase;
 import ch.qos.logback.core.encoder.Encoder;
 import java.io.IOException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -70,20 +73,64 @@ public final class Logging {
             target = file;
         }
         // the access line is written on IO threads too: a slow reader of stderr or a slow
-        // disk must not hold them, hence a queue in front of the writer
-        AsyncAppender async = new AsyncAppender();
+        // disk must not hold them, hence a queue in front of the writer, and lines dropped
+        // (counted) when it is full rather than a request thread waiting for room
+        DroppingQueue async = new DroppingQueue();
         async.setContext(ctx);
         async.setName(ACCESS_ASYNC);
         async.setQueueSize(8192);
         async.setDiscardingThreshold(0);
+        async.setNeverBlock(true);
         async.addAppender(target);
+        async.addAppender(async.dropReport(ctx));
         async.start();
         access.addAppender(async);
     }
 
     /**
+     * The access log's queue: a line that finds it full is dropped and counted. The count is
+     * reported by one WARN on the {@code dlrepo} logger at most every minute, from the
+     * queue's own writer thread once it writes again (never from a request thread, whose
+     * standard error may be the output that is stuck).
+     */
+    private static final class DroppingQueue extends AsyncAppender {
+        private static final long REPORT_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
+        private final AtomicLong dropped = new AtomicLong();
+
+        @Override
+        protected void append(ILoggingEvent event) {
+            if (getRemainingCapacity() == 0) {
+                dropped.incrementAndGet();
+                return;
+            }
+            super.append(event);
+        }
+
+        Appender<ILoggingEvent> dropReport(LoggerContext ctx) {
+            UnsynchronizedAppenderBase<ILoggingEvent> report = new UnsynchronizedAppenderBase<>() {
+                private long lastReport = System.nanoTime() - REPORT_EVERY_NANOS;
+
+                @Override
+                protected void append(ILoggingEvent event) {
+                    long now = System.nanoTime();
+                    if (dropped.get() == 0 || now - lastReport < REPORT_EVERY_NANOS) {
+                        return;
+                    }
+                    lastReport = now;
+                    LoggerFactory.getLogger(Logging.class).warn(
+                            "access log: {} lines dropped (the log output is not keeping up)", dropped.getAndSet(0));
+                }
+            };
+            report.setContext(ctx);
+            report.setName("access-drop-report");
+            report.start();
+            return report;
+        }
+    }
+
+    /**
      * SIGHUP: reopen the access log file (after logrotate moved it away), if there is one.
-     * Lines in flight go to the old file or the new one, none is lost.
+     * Lines in flight go to the old file or the new one.
      */
     public static void reopen() {
         LoggerContext ctx = (LoggerContext) LoggerFactory.getILoggerFactory();

@@ -30,6 +30,7 @@ public final class Logging {
     public static final String ACCESS = "dlrepo.access";
     private static final String ACCESS_ASYNC = "access-async";
     private static final String ACCESS_FILE = "access-file";
+    private static final String ACCESS_WRITER = "access-writer";
 
     private Logging() {
     }
@@ -81,8 +82,7 @@ public final class Logging {
         async.setQueueSize(8192);
         async.setDiscardingThreshold(0);
         async.setNeverBlock(true);
-        async.addAppender(target);
-        async.addAppender(async.dropReport(ctx));
+        async.addAppender(async.writer(ctx, target));
         async.start();
         access.addAppender(async);
     }
@@ -94,7 +94,6 @@ public final class Logging {
      * standard error may be the output that is stuck).
      */
     private static final class DroppingQueue extends AsyncAppender {
-        private static final long REPORT_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
         private final AtomicLong dropped = new AtomicLong();
 
         @Override
@@ -106,25 +105,44 @@ public final class Logging {
             super.append(event);
         }
 
-        Appender<ILoggingEvent> dropReport(LoggerContext ctx) {
-            UnsynchronizedAppenderBase<ILoggingEvent> report = new UnsynchronizedAppenderBase<>() {
-                private long lastReport = System.nanoTime() - REPORT_EVERY_NANOS;
+        /** {@code target} writing the queued lines, followed by the report of the dropped ones. */
+        Appender<ILoggingEvent> writer(LoggerContext ctx, Appender<ILoggingEvent> target) {
+            Writer w = new Writer(target, dropped);
+            w.setContext(ctx);
+            w.setName(ACCESS_WRITER);
+            w.start();
+            return w;
+        }
+    }
 
-                @Override
-                protected void append(ILoggingEvent event) {
-                    long now = System.nanoTime();
-                    if (dropped.get() == 0 || now - lastReport < REPORT_EVERY_NANOS) {
-                        return;
-                    }
-                    lastReport = now;
-                    LoggerFactory.getLogger(Logging.class).warn(
-                            "access log: {} lines dropped (the log output is not keeping up)", dropped.getAndSet(0));
-                }
-            };
-            report.setContext(ctx);
-            report.setName("access-drop-report");
-            report.start();
-            return report;
+    /** Runs on the queue's thread (an AsyncAppender takes a single appender, hence this one). */
+    private static final class Writer extends UnsynchronizedAppenderBase<ILoggingEvent> {
+        private static final long REPORT_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
+        private final Appender<ILoggingEvent> target;
+        private final AtomicLong dropped;
+        private long lastReport = System.nanoTime() - REPORT_EVERY_NANOS;
+
+        Writer(Appender<ILoggingEvent> target, AtomicLong dropped) {
+            this.target = target;
+            this.dropped = dropped;
+        }
+
+        @Override
+        protected void append(ILoggingEvent event) {
+            target.doAppend(event);
+            long now = System.nanoTime();
+            if (dropped.get() == 0 || now - lastReport < REPORT_EVERY_NANOS) {
+                return;
+            }
+            lastReport = now;
+            LoggerFactory.getLogger(Logging.class).warn(
+                    "access log: {} lines dropped (the log output is not keeping up)", dropped.getAndSet(0));
+        }
+
+        @Override
+        public void stop() {
+            super.stop();
+            target.stop();
         }
     }
 
@@ -135,7 +153,8 @@ public final class Logging {
     public static void reopen() {
         LoggerContext ctx = (LoggerContext) LoggerFactory.getILoggerFactory();
         if (ctx.getLogger(ACCESS).getAppender(ACCESS_ASYNC) instanceof AsyncAppender async
-                && async.getAppender(ACCESS_FILE) instanceof FileAppender<ILoggingEvent> file) {
+                && async.getAppender(ACCESS_WRITER) instanceof Writer writer
+                && writer.target instanceof FileAppender<ILoggingEvent> file) {
             try {
                 file.openFile(file.getFile());
             } catch (IOException e) {

@@ -1,14 +1,18 @@
 package dlrepo.ops;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dlrepo.DaemonProcess;
+import dlrepo.Check;
 import java.io.RandomAccessFile;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -67,6 +71,61 @@ class AccessLogStallTest {
                 pool.shutdownNow();
             }
             assertTrue(d.process().isAlive());
+            // once the output is read again, the dropped lines are counted in one WARN
+            assertTrue(readUntil(held, "lines dropped (the log output is not keeping up)", 60),
+                    "no WARN about the dropped lines");
+        }
+    }
+
+    /** Reads the FIFO until {@code text} has passed, for at most {@code seconds}. */
+    private static boolean readUntil(RandomAccessFile fifo, String text, int seconds) throws Exception {
+        ExecutorService reader = Executors.newSingleThreadExecutor();
+        try {
+            return reader.submit(() -> {
+                byte[] buf = new byte[65536];
+                String tail = "";
+                for (int n; (n = fifo.read(buf)) > 0;) {
+                    String chunk = tail + new String(buf, 0, n, StandardCharsets.ISO_8859_1);
+                    if (chunk.contains(text)) {
+                        return true;
+                    }
+                    tail = chunk.substring(Math.max(0, chunk.length() - text.length()));
+                }
+                return false;
+            }).get(seconds, TimeUnit.SECONDS);
+        } finally {
+            reader.shutdownNow();
+        }
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.exists(file) ? Files.readString(file) : "";
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+
+    @Test
+    void longFieldsAreCut() throws Exception {
+        Path file = tmp.resolve("access.log");
+        try (DaemonProcess d = DaemonProcess.start(tmp.resolve("root"), Map.of("DLREPO_ACCESS_LOG", file.toString()))) {
+            String agent = "u".repeat(20_000) + "END";
+            String referer = "r".repeat(9000);
+            String query = "q".repeat(30_000);
+            HttpResponse<Void> r = HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(URI.create(d.url("/branches/?" + query)))
+                            .header("User-Agent", agent).header("Referer", referer).build(),
+                    HttpResponse.BodyHandlers.discarding());
+            assertTrue(r.statusCode() < 500, "status " + r.statusCode());
+            assertTrue(Check.eventually(10_000, () -> read(file).contains("/branches/")), "no access line");
+            String line = read(file).lines().filter(l -> l.contains("/branches/")).findFirst().orElseThrow();
+            String cutUri = ("/branches/?" + query).substring(0, 8192) + "...";
+            assertTrue(line.contains("\"GET " + cutUri + " HTTP/1.1\""), line.substring(0, 200));
+            assertTrue(line.contains("\"" + "r".repeat(8192) + "...\" \"" + "u".repeat(8192) + "...\" "),
+                    "referer and user agent not cut");
+            assertFalse(line.contains("END"));
+            assertTrue(line.length() < 3 * 8192 + 200, "line of " + line.length());
         }
     }
 }

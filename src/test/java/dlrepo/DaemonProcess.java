@@ -57,8 +57,23 @@ public final class DaemonProcess implements AutoCloseable {
         return spawn(freePort(), root, env, wrapper, jvmArgs);
     }
 
+    /**
+     * Starts the process with its stdout and stderr going to {@code output} (e.g. a FIFO the
+     * test holds open and never reads) and waits; {@link #log()} is then not readable.
+     */
+    public static DaemonProcess startWithOutput(Path root, Map<String, String> env, Path output) throws Exception {
+        DaemonProcess d = spawn(freePort(), root, env, List.of(), output);
+        d.awaitReady();
+        return d;
+    }
+
     private static DaemonProcess spawn(int port, Path root, Map<String, String> env, List<String> wrapper,
             String... jvmArgs) throws IOException {
+        return spawn(port, root, env, wrapper, Files.createTempFile("dlrepo-daemon-", ".log"), jvmArgs);
+    }
+
+    private static DaemonProcess spawn(int port, Path root, Map<String, String> env, List<String> wrapper,
+            Path log, String... jvmArgs) throws IOException {
         List<String> cmd = new ArrayList<>(wrapper);
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(List.of(jvmArgs));
@@ -72,7 +87,6 @@ public final class DaemonProcess implements AutoCloseable {
         pb.environment().put("DLREPO_LOG_OUTPUT", "console");
         pb.environment().put("DLREPO_AUTH_DISABLED", "1");
         pb.environment().putAll(env);
-        Path log = Files.createTempFile("dlrepo-daemon-", ".log");
         pb.redirectErrorStream(true).redirectOutput(log.toFile());
         return new DaemonProcess(pb.start(), log, port);
     }
@@ -177,6 +191,9 @@ public final class DaemonProcess implements AutoCloseable {
     }
 
     public String log() throws IOException {
+        if (!Files.isRegularFile(log)) {
+            return "(output to " + log + ")";
+        }
         return Files.readString(log);
     }
 
@@ -188,6 +205,8 @@ public final class DaemonProcess implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        Files.deleteIfExists(log);
+        if (Files.isRegularFile(log)) {
+            Files.deleteIfExists(log);
+        }
     }
 }

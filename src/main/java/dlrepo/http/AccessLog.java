@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * as {@code \x20}). Quotes, backslashes,
  * control characters and bytes outside ASCII in the quoted fields and the user are
  * escaped as Apache does ({@code \"}, {@code \\}, {@code \n}, {@code \xHH}). With
- * {@code DLREPO_LOG_OUTPUT=json} the fields also go as key/values.
+ * {@code DLREPO_LOG_OUTPUT=json} the fields also go as key/values. The URI, Referer,
+ * User-Agent and login are cut to {@value #FIELD_MAX} characters followed by {@code ...}.
  */
 public final class AccessLog implements RequestObserver {
     /** The login a caller sent (Basic or the proxy's header), attached before it is checked. */
@@ -30,6 +31,9 @@ public final class AccessLog implements RequestObserver {
     private static final Logger ACCESS = LoggerFactory.getLogger("dlrepo.access");
     private static final DateTimeFormatter TIME = DateTimeFormatter
             .ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ENGLISH).withZone(ZoneOffset.UTC);
+
+    /** Longest logged URI, Referer, User-Agent or login, in characters; longer ones end in "...". */
+    static final int FIELD_MAX = 8192;
 
     private final boolean on;
     private final boolean keyValues;
@@ -52,14 +56,15 @@ public final class AccessLog implements RequestObserver {
         if (user == null) {
             user = ex.getAttachment(LOGIN);
         }
+        user = cut(user);
         String method = ex.getRequestMethod().toString();
         String query = ex.getQueryString();
-        String uri = query == null || query.isEmpty() ? ex.getRequestURI() : ex.getRequestURI() + "?" + query;
+        String uri = cut(query == null || query.isEmpty() ? ex.getRequestURI() : ex.getRequestURI() + "?" + query);
         String protocol = ex.getProtocol().toString();
         int status = ex.getStatusCode();
         long sent = ex.getResponseBytesSent();
-        String referer = ex.getRequestHeaders().getFirst(Headers.REFERER);
-        String agent = ex.getRequestHeaders().getFirst(Headers.USER_AGENT);
+        String referer = cut(ex.getRequestHeaders().getFirst(Headers.REFERER));
+        String agent = cut(ex.getRequestHeaders().getFirst(Headers.USER_AGENT));
         StringBuilder b = new StringBuilder(160);
         b.append(client).append(" - ");
         if (user == null) {
@@ -119,6 +124,18 @@ public final class AccessLog implements RequestObserver {
                 .addKeyValue("bytes_sent", bytesSent).addKeyValue("bytes_received", 0)
                 .addKeyValue("duration_ms", 0).addKeyValue("referer", "-").addKeyValue("user_agent", "-")
                 .log(b.toString());
+    }
+
+    /**
+     * The first {@link #FIELD_MAX} characters of a client-chosen value and "..." (the queue
+     * of access lines is bounded in lines: a line must stay small).
+     */
+    static String cut(String value) {
+        if (value == null || value.length() <= FIELD_MAX) {
+            return value;
+        }
+        int end = Character.isHighSurrogate(value.charAt(FIELD_MAX - 1)) ? FIELD_MAX - 1 : FIELD_MAX;
+        return value.substring(0, end) + "...";
     }
 
     private static void quoted(StringBuilder b, String value) {

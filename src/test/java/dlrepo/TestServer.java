@@ -102,6 +102,20 @@ public final class TestServer implements AutoCloseable {
         return client.send(req, HttpResponse.BodyHandlers.ofString());
     }
 
+    /** {@code method path} with an optional body, Authorization value ({@code auth}, may be null) and headers. */
+    public HttpResponse<String> send(String auth, String method, String path, byte[] body, String... headers)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder b = request(path).method(method, body == null
+                ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+        if (auth != null) {
+            b.header("Authorization", auth);
+        }
+        if (headers.length > 0) {
+            b.headers(headers);
+        }
+        return send(b.build());
+    }
+
     public HttpResponse<String> get(String path) throws IOException, InterruptedException {
         return send(request(path).GET().build());
     }

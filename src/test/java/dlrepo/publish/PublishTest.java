@@ -75,6 +75,13 @@ class PublishTest {
         assertStatus(201, c.upload(path(b, t, job, fmt, rel), data));
     }
 
+    /** Tag {@code t} of branch {@code b} with one locked job {@code j} holding {@code deb/a.deb}. */
+    static void oneLockedJob(Caller c, String b) throws Exception {
+        put(c, b, "t", "j", "deb", "a.deb", "a".getBytes(StandardCharsets.UTF_8));
+        finalizeFormat(c, b, "t", "j", "deb");
+        lock(c, b, "t", "j", true);
+    }
+
     static void finalizeFormat(Caller c, String b, String t, String job, String fmt) throws Exception {
         assertStatus(200, c.send("PATCH", path(b, t, job, fmt) + "/"));
     }
@@ -271,9 +278,7 @@ class PublishTest {
     void wrongPasswordIsAnErrorNamingTheStatus() throws Exception {
         String b = unique("pw");
         Caller ci = sites.ci();
-        put(ci, b, "t", "j", "deb", "a.deb", "a".getBytes(StandardCharsets.UTF_8));
-        finalizeFormat(ci, b, "t", "j", "deb");
-        lock(ci, b, "t", "j", true);
+        oneLockedJob(ci, b);
         Files.writeString(sites.publishAuth, Sites.LOGIN + ":wrong\n");
         try {
             ok(sites.release(b, "t", true));
@@ -295,9 +300,7 @@ class PublishTest {
         try (Sites own = Sites.start()) {
             String b = unique("down");
             Caller ci = own.ci();
-            put(ci, b, "t", "j", "deb", "a.deb", "a".getBytes(StandardCharsets.UTF_8));
-            finalizeFormat(ci, b, "t", "j", "deb");
-            lock(ci, b, "t", "j", true);
+            oneLockedJob(ci, b);
             ok(own.release(b, "t", true));
             own.awaitStatus(b, "t", "published", 30_000);
             String url2 = Sites.url(own.public2);
@@ -364,9 +367,7 @@ class PublishTest {
 
     private static String lockedTag(TestServer internal, String b) throws Exception {
         Caller ci = internal.as("ci", "ci-pw");
-        put(ci, b, "t", "j", "deb", "a.deb", "a".getBytes(StandardCharsets.UTF_8));
-        finalizeFormat(ci, b, "t", "j", "deb");
-        lock(ci, b, "t", "j", true);
+        oneLockedJob(ci, b);
         return b;
     }
 
@@ -474,9 +475,7 @@ class PublishTest {
     void cliReleaseWaitsForThePublication() throws Exception {
         String b = unique("cli");
         Caller ci = sites.ci();
-        put(ci, b, "t", "j", "deb", "a.deb", "a".getBytes(StandardCharsets.UTF_8));
-        finalizeFormat(ci, b, "t", "j", "deb");
-        lock(ci, b, "t", "j", true);
+        oneLockedJob(ci, b);
         Path auth = Files.createTempFile("dlrepo-cli-auth-", "");
         Files.writeString(auth, "ci:ci-pw\n");
         try {

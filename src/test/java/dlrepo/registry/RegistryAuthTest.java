@@ -69,22 +69,12 @@ class RegistryAuthTest {
     @AfterAll
     static void stop() throws Exception {
         s.close();
-        try (var st = Files.walk(dir)) {
-            st.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        TestServer.deleteTree(dir);
     }
 
     private static HttpResponse<String> call(String auth, String method, String path, byte[] body, String... headers)
             throws IOException, InterruptedException {
-        HttpRequest.Builder b = s.request(path).method(method, body == null
-                ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
-        if (auth != null) {
-            b.header("Authorization", auth);
-        }
-        if (headers.length > 0) {
-            b.headers(headers);
-        }
-        return s.send(b.build());
+        return s.send(auth, method, path, body, headers);
     }
 
     private static HttpResponse<String> get(String auth, String path) throws IOException, InterruptedException {

@@ -68,6 +68,12 @@ final class Referrers {
         return out;
     }
 
+    /** The waiting referrer {@code referrer} of {@code image}, if it waits. */
+    java.util.Optional<Waiting> waiting(ImageName image, Digest referrer) {
+        Map<Digest, Waiting> map = waiting.get(image.name());
+        return java.util.Optional.ofNullable(map == null ? null : map.get(referrer));
+    }
+
     /** {@code referrer} no longer waits (linked into a tag, or deleted). Under the name's lock. */
     boolean forget(ImageName image, Digest referrer) {
         Map<Digest, Waiting> map = waiting.get(image.name());

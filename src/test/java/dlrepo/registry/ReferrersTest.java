@@ -50,10 +50,16 @@ class ReferrersTest {
      */
     static Image referrer(TestServer srv, String name, Image subject, String artifactType, String configType)
             throws Exception {
+        Image r = referrer(subject, artifactType, configType);
+        Reg.pushBlob(srv, name, r.config());
+        Reg.pushBlob(srv, name, r.layers().get(0));
+        return r;
+    }
+
+    /** A referrer of {@code subject} as {@link #referrer(TestServer, String, Image, String, String)}, nothing pushed. */
+    static Image referrer(Image subject, String artifactType, String configType) {
         Blob config = Blob.of(("{\"n\":\"" + Reg.unique("c") + "\"}").getBytes(StandardCharsets.UTF_8), configType);
         Blob layer = Blob.of(Reg.data(64), "application/vnd.example.sig");
-        Reg.pushBlob(srv, name, config);
-        Reg.pushBlob(srv, name, layer);
         ObjectNode m = JSON.createObjectNode();
         m.put("schemaVersion", 2);
         m.put("mediaType", Reg.OCI_MANIFEST);
@@ -355,5 +361,97 @@ class ReferrersTest {
             Blob other = Blob.of(Reg.data(600_000), Reg.OCI_LAYER);
             assertStatus(403, Reg.post(q, "/v2/" + name + "/blobs/uploads/?digest=" + other.digest(), other.data()));
         }
+    }
+
+    private static HttpResponse<String> delete(String name, String ref) throws Exception {
+        return Reg.send(s, "DELETE", "/v2/" + name + "/manifests/" + ref, null);
+    }
+
+    /**
+     * Deleting a referrer by digest unlinks it from every tag holding its subject (its
+     * files no other manifest uses go with it); the last one takes {@code .referrers}.
+     */
+    @Test
+    void deletingAReferrerByDigestDetachesIt() throws Exception {
+        String name = name();
+        Image subject = Reg.pushImage(s, name, "v1", Reg.OCI_MANIFEST, 1, 100);
+        assertStatus(201, Reg.putManifest(s, name, "v2", subject));
+        Image sig = referrer(s, name, subject, "application/vnd.example.sig", Reg.OCI_CONFIG);
+        Image sbom = referrer(s, name, subject, "application/vnd.example.sbom", Reg.OCI_CONFIG);
+        // a second signature sharing the first one's layer
+        String shared = sig.text().replace(sig.config().descriptor().toString(), sbom.config().descriptor().toString());
+        byte[] sharedBytes = shared.getBytes(StandardCharsets.UTF_8);
+        Image sig2 = new Image(sharedBytes, TestServer.digest(sharedBytes), Reg.OCI_MANIFEST, sbom.config(),
+                sig.layers());
+        for (Image r : List.of(sig, sbom, sig2)) {
+            assertStatus(201, Reg.putManifest(s, name, r.digest(), r));
+        }
+        assertEquals(sorted(sig, sbom, sig2), digests(referrers(s, name, subject.digest(), null)));
+
+        HttpResponse<String> r = delete(name, sig.digest());
+        assertStatus(202, r);
+        assertEquals(sorted(sbom, sig2), digests(referrers(s, name, subject.digest(), null)));
+        for (String tag : List.of("v1", "v2")) {
+            assertFalse(Files.exists(entry(name, tag, "manifests", sig.digest())), tag);
+            assertFalse(Files.exists(entry(name, tag, "blobs", sig.config().digest())), tag);
+            assertTrue(Files.exists(entry(name, tag, "blobs", sig.layers().get(0).digest())), "shared with sig2");
+            String digestsFile = Files.readString(container(name, tag).resolve(".digests"));
+            assertFalse(digestsFile.contains(sig.hex()), digestsFile);
+            assertFalse(digestsFile.contains(sig.config().hex()), digestsFile);
+            assertEquals(subject.digest() + "\n", Files.readString(container(name, tag).resolve(".manifest")));
+        }
+        assertEquals(subject.digest(), s.head("/v2/" + name + "/manifests/v1").headers()
+                .firstValue("Docker-Content-Digest").orElse(null));
+        assertStatus(202, delete(name, sig2.digest()));
+        assertStatus(202, delete(name, sbom.digest()));
+        assertEquals(List.of(), digests(referrers(s, name, subject.digest(), null)));
+        for (String tag : List.of("v1", "v2")) {
+            assertFalse(Files.exists(container(name, tag).resolve(".referrers")), tag);
+            assertFalse(Files.exists(entry(name, tag, "blobs", sig.layers().get(0).digest())), tag);
+            assertTrue(Files.exists(entry(name, tag, "manifests", subject.digest())), tag);
+        }
+        // a referrer that waits is forgotten
+        Image ghost = Reg.manifest(Reg.OCI_MANIFEST, Reg.config("arm64", Reg.OCI_CONFIG), List.of());
+        Image waiting = referrer(s, name, ghost, "application/vnd.example.sig", Reg.OCI_CONFIG);
+        assertStatus(201, Reg.putManifest(s, name, waiting.digest(), waiting));
+        assertEquals(List.of(waiting.digest()), digests(referrers(s, name, ghost.digest(), null)));
+        assertStatus(202, delete(name, waiting.digest()));
+        assertEquals(List.of(), digests(referrers(s, name, ghost.digest(), null)));
+    }
+
+    /** An index referrer deleted: its children that are referrers of their own stay listed. */
+    @Test
+    void deletingAnIndexReferrerKeepsTheReferrersItLists() throws Exception {
+        String name = name();
+        Image subject = Reg.pushImage(s, name, "v1", Reg.OCI_MANIFEST, 1, 100);
+        Image sig = referrer(s, name, subject, "application/vnd.example.sig", Reg.OCI_CONFIG);
+        assertStatus(201, Reg.putManifest(s, name, sig.digest(), sig));
+        Image idx = indexReferrer(subject, List.of(sig));
+        assertStatus(201, Reg.putManifest(s, name, idx.digest(), idx));
+        assertStatus(202, delete(name, idx.digest()));
+        assertEquals(List.of(sig.digest()), digests(referrers(s, name, subject.digest(), null)));
+        assertTrue(Files.exists(entry(name, "v1", "manifests", sig.digest())));
+        assertFalse(Files.exists(entry(name, "v1", "manifests", idx.digest())));
+    }
+
+    /** Deleting the subject drops its referrers with its image; another tag holding it keeps its own. */
+    @Test
+    void deletingTheSubjectDropsItsReferrers() throws Exception {
+        String name = name();
+        Image subject = Reg.pushImage(s, name, "v1", Reg.OCI_MANIFEST, 1, 100);
+        assertStatus(201, Reg.putManifest(s, name, "v2", subject));
+        Image sig = referrer(s, name, subject, "application/vnd.example.sig", Reg.OCI_CONFIG);
+        assertStatus(201, Reg.putManifest(s, name, sig.digest(), sig));
+        assertStatus(202, delete(name, "v1"));
+        assertFalse(Files.exists(container(name, "v1")));
+        assertEquals(List.of(sig.digest()), digests(referrers(s, name, subject.digest(), null)));
+        assertTrue(Files.exists(entry(name, "v2", "manifests", sig.digest())));
+        // through the artifact API too
+        String[] p = name.split("/");
+        dlrepo.Check.assertStatus(200, s.delete("/branches/" + p[0] + "/v2/"));
+        assertEquals(List.of(), digests(referrers(s, name, subject.digest(), null)));
+        // pushed again: the signature is gone with the tags that held it
+        assertStatus(201, Reg.putManifest(s, name, "v3", subject));
+        assertEquals(List.of(), digests(referrers(s, name, subject.digest(), null)));
     }
 }

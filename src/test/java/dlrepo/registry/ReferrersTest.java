@@ -454,4 +454,63 @@ class ReferrersTest {
         assertStatus(201, Reg.putManifest(s, name, "v3", subject));
         assertEquals(List.of(), digests(referrers(s, name, subject.digest(), null)));
     }
+
+    /**
+     * A waiting referrer stays readable by digest to its pusher (and what it links) as long
+     * as it is listed, after her pending pushes were forgotten (idle timeout); never to
+     * another user.
+     */
+    @Test
+    void aWaitingReferrerIsReadBackByItsPusherOnly() throws Exception {
+        try (dlrepo.TestAuth auth = new dlrepo.TestAuth().user("alice", "alice-pw", "users")
+                .user("bob", "bob-pw", "users")) {
+            auth.acl("users", "ra /v2/**");
+            try (TestServer a = auth.start("DLREPO_REGISTRY_IDLE_TIMEOUT", "3", "DLREPO_TAG_CLEANUP_PERIOD", "0")) {
+                dlrepo.Caller alice = a.as("alice", "alice-pw");
+                dlrepo.Caller bob = a.as("bob", "bob-pw");
+                String name = name();
+                Image ghost = Reg.manifest(Reg.OCI_MANIFEST, Reg.config("arm64", Reg.OCI_CONFIG), List.of());
+                Image sig = referrer(ghost, "application/vnd.example.sig", Reg.OCI_CONFIG);
+                for (Blob b : List.of(sig.config(), sig.layers().get(0))) {
+                    assertStatus(201, alice.send(alice.request("/v2/" + name + "/blobs/uploads/?digest=" + b.digest())
+                            .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(b.data())).build()));
+                }
+                assertStatus(201, alice.put("/v2/" + name + "/manifests/" + sig.digest(), sig.bytes(),
+                        "Content-Type", sig.mediaType()));
+                Thread.sleep(3500); // her pending pushes are forgotten
+                String list = "/v2/" + name + "/referrers/" + ghost.digest();
+                assertEquals(List.of(sig.digest()), digests(Reg.json(alice.get(list))));
+                assertStatus(200, alice.get("/v2/" + name + "/manifests/" + sig.digest()));
+                assertStatus(200, alice.get("/v2/" + name + "/blobs/" + sig.layers().get(0).digest()));
+                assertEquals(List.of(), digests(Reg.json(bob.get(list))));
+                assertError(bob.get("/v2/" + name + "/manifests/" + sig.digest()), 404, "MANIFEST_UNKNOWN");
+                assertError(bob.get("/v2/" + name + "/blobs/" + sig.layers().get(0).digest()), 404, "BLOB_UNKNOWN");
+            }
+        }
+    }
+
+    /** Referrers waiting for their subject are bounded per image name (DLREPO_REGISTRY_MAX_PENDING). */
+    @Test
+    void waitingReferrersAreBounded() throws Exception {
+        try (TestServer b = TestServer.start(Map.of("DLREPO_REGISTRY_MAX_PENDING", "2", "DLREPO_TAG_CLEANUP_PERIOD",
+                "0"))) {
+            String name = name();
+            Image ghost = Reg.manifest(Reg.OCI_MANIFEST, Reg.config("arm64", Reg.OCI_CONFIG), List.of());
+            for (int i = 0; i < 2; i++) {
+                Image r = referrer(b, name, ghost, "application/vnd.example.sig", Reg.OCI_CONFIG);
+                assertStatus(201, Reg.putManifest(b, name, r.digest(), r));
+            }
+            Image third = referrer(b, name, ghost, "application/vnd.example.sig", Reg.OCI_CONFIG);
+            JsonNode err = assertError(Reg.putManifest(b, name, third.digest(), third), 403, "DENIED");
+            assertTrue(err.toString().contains("referrers"), err.toString());
+            // another name has its own bound; a tagged subject takes them in
+            String other = name();
+            Image r = referrer(b, other, ghost, "application/vnd.example.sig", Reg.OCI_CONFIG);
+            assertStatus(201, Reg.putManifest(b, other, r.digest(), r));
+            Reg.pushBlob(b, name, ghost.config());
+            assertStatus(201, Reg.putManifest(b, name, "v1", ghost));
+            assertStatus(201, Reg.putManifest(b, name, third.digest(), third));
+            assertEquals(3, digests(referrers(b, name, ghost.digest(), null)).size());
+        }
+    }
 }

@@ -513,4 +513,69 @@ class ReferrersTest {
             assertEquals(3, digests(referrers(b, name, ghost.digest(), null)).size());
         }
     }
+
+    /** A product image name lists the referrers of its versions' images; it takes no push. */
+    @Test
+    void productNamesListTheReferrersOfTheirVersions() throws Exception {
+        String p = Reg.unique("prod");
+        String b = Reg.unique("br");
+        Image subject = Reg.pushImage(s, b + "/app", "t1", Reg.OCI_MANIFEST, 1, 100);
+        Image sig = referrer(s, b + "/app", subject, "application/vnd.example.sig", Reg.OCI_CONFIG);
+        assertStatus(201, Reg.putManifest(s, b + "/app", sig.digest(), sig));
+        dlrepo.products.Helpers.linkJob(s, "/branches/" + b + "/t1/app/", p, "server", "main", "1.0");
+        String product = p + "/server/main";
+        assertEquals(List.of(sig.digest()), digests(referrers(s, product, subject.digest(), null)));
+        assertStatus(200, s.get("/v2/" + product + "/manifests/" + sig.digest()));
+        Image other = referrer(s, b + "/app", subject, "application/vnd.example.sig", Reg.OCI_CONFIG);
+        assertError(Reg.putManifest(s, product, other.digest(), other), 403, "DENIED");
+        assertError(delete(product, sig.digest()), 405, "UNSUPPORTED");
+        assertEquals(List.of(sig.digest()), digests(referrers(s, product, subject.digest(), null)));
+    }
+
+    /**
+     * After a restart: waiting referrers are forgotten, unless a client keeping the
+     * {@code sha256-<hex>} tag schema tagged them (that tag's image links them: listed);
+     * a container format left dirty by a cut-short change gets its {@code .referrers}
+     * rebuilt from its entries.
+     */
+    @Test
+    void aRestartKeepsWhatIsOnDisk() throws Exception {
+        Path root = Files.createTempDirectory("dlrepo-refs-");
+        Map<String, String> env = Map.of("DLREPO_TAG_CLEANUP_PERIOD", "0");
+        String name = name();
+        Image subject;
+        Image sig;
+        Image ghost = Reg.manifest(Reg.OCI_MANIFEST, Reg.config("arm64", Reg.OCI_CONFIG), List.of());
+        Image waiting;
+        Image schemaSig;
+        TestServer first = TestServer.start(root, env);
+        try {
+            subject = Reg.pushImage(first, name, "v1", Reg.OCI_MANIFEST, 1, 100);
+            sig = referrer(first, name, subject, "application/vnd.example.sig", Reg.OCI_CONFIG);
+            assertStatus(201, Reg.putManifest(first, name, sig.digest(), sig));
+            waiting = referrer(first, name, ghost, "application/vnd.example.sig", Reg.OCI_CONFIG);
+            assertStatus(201, Reg.putManifest(first, name, waiting.digest(), waiting));
+            schemaSig = referrer(first, name, ghost, "application/vnd.example.sbom", Reg.OCI_CONFIG);
+            assertStatus(201, Reg.putManifest(first, name, schemaSig.digest(), schemaSig));
+            Image schema = Reg.index(Reg.OCI_INDEX, List.of(schemaSig), List.of("amd64"));
+            assertStatus(201, Reg.putManifest(first, name, "sha256-" + ghost.hex(), schema));
+            assertEquals(sorted(waiting, schemaSig), digests(referrers(first, name, ghost.digest(), null)));
+        } finally {
+            first.stop();
+        }
+        Path v1 = container(root, name, "v1");
+        Files.writeString(v1.resolve(".referrers"), "{}");
+        Files.createFile(v1.resolve(".dirty"));
+        try (TestServer second = TestServer.start(root, env)) {
+            assertEquals(List.of(sig.digest()), digests(referrers(second, name, subject.digest(), null)));
+            JsonNode index = Reg.JSON.readTree(v1.resolve(".referrers").toFile());
+            assertEquals(sig.digest(), index.at("/" + subject.digest() + "/0/digest").asText());
+            assertEquals(List.of(schemaSig.digest()), digests(referrers(second, name, ghost.digest(), null)));
+        }
+    }
+
+    private static Path container(Path root, String name, String tag) {
+        String[] p = name.split("/");
+        return root.resolve("branches/" + p[0] + "/" + tag + "/" + p[1] + "/container");
+    }
 }

@@ -210,14 +210,16 @@ final class ReferrerAttachments {
 
     /**
      * The referrers of {@code roots}, and of those referrers, transitively: waiting ones,
-     * and those linked into the tags of the name (other than {@code tag}) the caller may
-     * read; each only if every file it links is in the store (else left out, logged).
+     * those linked into {@code tag} (null: none; the image a push replaces there keeps
+     * the referrers of the manifests it shares with the new one) and into the other tags
+     * of the name the caller may read; each only if every file it links is in the store
+     * (else left out, logged).
      */
     List<Linked> closure(HttpServerExchange ex, ImageName image, String tag, Set<Digest> roots) throws IOException {
         Map<Digest, Linked> found = new LinkedHashMap<>();
         List<ContainerImage> others = new ArrayList<>();
         for (Map.Entry<String, ArtifactFormat> e : image.formats().entrySet()) {
-            if (!e.getKey().equals(tag) && access.canRead(ex, "/v2/" + image.name() + "/manifests/" + e.getKey())) {
+            if (e.getKey().equals(tag) || access.canRead(ex, "/v2/" + image.name() + "/manifests/" + e.getKey())) {
                 ContainerImage img = new ContainerImage(e.getValue());
                 if (img.exists()) {
                     others.add(img);

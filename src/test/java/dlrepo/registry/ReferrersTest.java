@@ -578,4 +578,30 @@ class ReferrersTest {
         String[] p = name.split("/");
         return root.resolve("branches/" + p[0] + "/" + tag + "/" + p[1] + "/container");
     }
+
+    /**
+     * Pushing a tag again keeps the referrers of the manifests the new image shares with
+     * the one it replaces; those of manifests it drops leave with them.
+     */
+    @Test
+    void pushingATagAgainKeepsTheReferrersOfWhatStays() throws Exception {
+        String name = name();
+        Image subject = Reg.pushImage(s, name, "v1", Reg.OCI_MANIFEST, 1, 100);
+        Image sig = referrer(s, name, subject, "application/vnd.example.sig", Reg.OCI_CONFIG);
+        assertStatus(201, Reg.putManifest(s, name, sig.digest(), sig));
+        assertStatus(201, Reg.putManifest(s, name, "v1", subject));
+        assertEquals(List.of(sig.digest()), digests(referrers(s, name, subject.digest(), null)));
+        assertTrue(Files.exists(entry(name, "v1", "manifests", sig.digest())));
+        // an index over the signed image: the signature stays with it
+        Image idx = Reg.index(Reg.OCI_INDEX, List.of(subject), List.of("amd64"));
+        assertStatus(201, Reg.putManifest(s, name, "v1", idx));
+        assertEquals(List.of(sig.digest()), digests(referrers(s, name, subject.digest(), null)));
+        assertTrue(Files.exists(entry(name, "v1", "manifests", sig.digest())));
+        // another image: the signature leaves with the image it signs
+        Image other = Reg.pushBlobs(s, name, Reg.OCI_MANIFEST, "arm64", 1, 10);
+        assertStatus(201, Reg.putManifest(s, name, "v1", other));
+        assertEquals(List.of(), digests(referrers(s, name, subject.digest(), null)));
+        assertFalse(Files.exists(entry(name, "v1", "manifests", sig.digest())));
+        assertFalse(Files.exists(container(name, "v1").resolve(".referrers")));
+    }
 }

@@ -1,0 +1,182 @@
+package dlrepo.pages;
+
+import static dlrepo.Check.assertStatus;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dlrepo.Browser;
+import dlrepo.TestServer;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebElement;
+
+/**
+ * Issue 16, the job page of a {@code container} format: the platforms of a multi-arch
+ * index (BuildKit's attestation children listed as attestations, not as platforms), the
+ * platform of a single manifest read from its config, the pull lines by tag and by
+ * digest; through HTTP and in a real browser, whose links lead to the manifests.
+ */
+class ContainerJobPageTest {
+    private static final String ATTESTATION_TYPE = "application/vnd.in-toto+json";
+    private static final String SPDX = "https://spdx.dev/Document";
+
+    private static TestServer s;
+    private static Browser browser;
+    private static ObjectNode amd64;
+    private static ObjectNode arm64;
+    private static ObjectNode attestation;
+    private static ObjectNode index;
+    private static ObjectNode single;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        s = TestServer.start(Map.of("DLREPO_FSYNC", "0"));
+        ImagePusher multi = new ImagePusher(s, null, "main/multi");
+        amd64 = multi.manifest(null, multi.image("linux", "amd64", null));
+        arm64 = multi.manifest(null, multi.image("linux", "arm64", null));
+        // what BuildKit adds for --provenance/--sbom: a manifest of in-toto statements, platform unknown/unknown
+        ObjectNode att = multi.image("unknown", "unknown", null);
+        ObjectNode statement = multi.blob("{\"_type\": \"https://in-toto.io/Statement/v0.1\"}", ATTESTATION_TYPE);
+        statement.putObject("annotations").put("in-toto.io/predicate-type", SPDX);
+        att.putArray("layers").add(statement);
+        attestation = multi.manifest(null, att);
+        ObjectNode idx = ImagePusher.JSON.createObjectNode().put("schemaVersion", 2)
+                .put("mediaType", ImagePusher.OCI_INDEX);
+        var children = idx.putArray("manifests");
+        ObjectNode c = amd64.deepCopy();
+        c.putObject("platform").put("architecture", "amd64").put("os", "linux");
+        children.add(c);
+        c = arm64.deepCopy();
+        c.putObject("platform").put("architecture", "arm64").put("os", "linux").put("variant", "v8");
+        children.add(c);
+        c = attestation.deepCopy();
+        c.putObject("platform").put("architecture", "unknown").put("os", "unknown");
+        c.putObject("annotations").put("vnd.docker.reference.digest", amd64.get("digest").asText())
+                .put("vnd.docker.reference.type", "attestation-manifest");
+        children.add(c);
+        index = multi.manifest("v1", idx);
+
+        ImagePusher one = new ImagePusher(s, null, "main/single");
+        single = one.manifest("v1", one.image("linux", "arm", "v7"));
+
+        s.uploadFinalized("/branches/main/v1/plain/bin/f", "not an image");
+        browser = Browser.start();
+    }
+
+    @AfterAll
+    static void tearDown() throws Exception {
+        try (Browser b = browser) {
+            // closed
+        } finally {
+            s.close();
+        }
+    }
+
+    private static String page(String path) throws Exception {
+        HttpResponse<String> r = s.send(s.request(path).header("Accept", FormatPagesTest.ACCEPT).GET().build());
+        assertStatus(200, r);
+        return r.body();
+    }
+
+    private static String hex(ObjectNode descriptor) {
+        return descriptor.get("digest").asText().substring("sha256:".length());
+    }
+
+    /** The rows of the first table of class {@code cls}, each as its cells' text joined by " | ". */
+    private static List<String> rows(String html, String cls) {
+        Matcher t = Pattern.compile("<table class=\"" + cls + "\">(.*?)</table>", Pattern.DOTALL).matcher(html);
+        assertTrue(t.find(), "table." + cls + " in " + html);
+        List<String> rows = new ArrayList<>();
+        Matcher tr = Pattern.compile("<tbody>.*?</tbody>", Pattern.DOTALL).matcher(t.group(1));
+        assertTrue(tr.find(), t.group(1));
+        Matcher row = Pattern.compile("<tr>(.*?)</tr>", Pattern.DOTALL).matcher(tr.group());
+        while (row.find()) {
+            List<String> cells = new ArrayList<>();
+            Matcher td = Pattern.compile("<td[^>]*>(.*?)</td>", Pattern.DOTALL).matcher(row.group(1));
+            while (td.find()) {
+                cells.add(FormatPagesTest.text(td.group(1).replaceAll("<[^>]*>", " ").replaceAll("\\s+", " ").strip()));
+            }
+            rows.add(String.join(" | ", cells));
+        }
+        return rows;
+    }
+
+    @Test
+    void multiArchImageShowsItsPlatformsAndPullLines() throws Exception {
+        String html = page("/branches/main/v1/multi/");
+        assertTrue(html.contains("<h2 id=\"container-image\">Container image</h2>"), html);
+        assertTrue(html.contains(index.get("digest").asText()), html);
+        assertTrue(html.contains(ImagePusher.OCI_INDEX), html);
+        assertEquals(List.of("linux/amd64 | " + hex(amd64).substring(0, 12),
+                "linux/arm64/v8 | " + hex(arm64).substring(0, 12)), rows(html, "platforms"));
+        // links to the manifests, relative to the job
+        assertTrue(html.contains("href=\"container/manifests/sha256/" + hex(arm64).substring(0, 2) + "/" + hex(arm64)
+                + "\""), html);
+        // the attestation child: not a platform, an attestation of the amd64 image
+        assertFalse(html.contains("unknown/unknown"), html);
+        assertTrue(html.contains("<h3 class=\"artifacts\">Attestations</h3>"), html);
+        assertEquals(List.of(String.join(" | ", hex(attestation).substring(0, 12), "in-toto (BuildKit): " + SPDX,
+                "attestation of linux/amd64", "", "")), rows(html, "artifacts"));
+        String text = FormatPagesTest.text(html);
+        String host = "127.0.0.1:" + s.port();
+        assertTrue(text.contains("docker pull " + host + "/main/multi:v1<"), text);
+        assertTrue(text.contains("docker pull " + host + "/main/multi@" + index.get("digest").asText() + "<"), text);
+    }
+
+    @Test
+    void singleManifestPlatformComesFromItsConfig() throws Exception {
+        String html = page("/branches/main/v1/single/");
+        assertEquals(List.of("linux/arm/v7 | " + hex(single).substring(0, 12)), rows(html, "platforms"));
+        assertTrue(html.contains(ImagePusher.OCI_MANIFEST), html);
+        assertTrue(html.contains("No signature, SBOM or attestation."), html);
+        String text = FormatPagesTest.text(html);
+        assertTrue(text.contains("docker pull 127.0.0.1:" + s.port() + "/main/single@" + single.get("digest").asText()),
+                text);
+    }
+
+    @Test
+    void noSectionWithoutAContainerFormat() throws Exception {
+        String html = page("/branches/main/v1/plain/");
+        for (String absent : List.of("Container image", "docker pull", "table class=\"platforms\"")) {
+            assertFalse(html.contains(absent), absent + " in " + html);
+        }
+        // and the JSON of a job with an image is what it was: no summary in it
+        String json = s.get("/branches/main/v1/multi/").body();
+        assertFalse(json.contains("platform") || json.contains("linux/"), json);
+    }
+
+    @Test
+    void inTheBrowser() throws Exception {
+        browser.open(s.uri("/branches/main/v1/multi/"));
+        assertEquals("Container image", browser.text(By.id("container-image")));
+        List<String> platforms = new ArrayList<>();
+        for (WebElement tr : browser.driver().findElements(By.cssSelector("table.platforms tbody tr"))) {
+            platforms.add(tr.getText());
+        }
+        assertEquals(List.of("linux/amd64 " + hex(amd64).substring(0, 12),
+                "linux/arm64/v8 " + hex(arm64).substring(0, 12)), platforms);
+        List<String> pulls = new ArrayList<>();
+        for (WebElement pre : browser.driver().findElements(By.cssSelector("pre.docker code"))) {
+            pulls.add(pre.getText());
+        }
+        String host = "127.0.0.1:" + s.port();
+        assertEquals(List.of("docker pull " + host + "/main/multi:v1",
+                "docker pull " + host + "/main/multi@" + index.get("digest").asText()), pulls);
+        // the platform's link leads to its manifest: the bytes of its digest
+        String href = browser.driver().findElement(By.cssSelector("table.platforms tbody tr:nth-child(2) a"))
+                .getAttribute("href");
+        HttpResponse<byte[]> m = s.getBytes(java.net.URI.create(href).getRawPath());
+        assertStatus(200, m);
+        assertEquals(arm64.get("digest").asText(), TestServer.digest(m.body()));
+    }
+}

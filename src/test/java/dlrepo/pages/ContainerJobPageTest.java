@@ -23,12 +23,19 @@ import org.openqa.selenium.WebElement;
 /**
  * Issue 16, the job page of a {@code container} format: the platforms of a multi-arch
  * index (BuildKit's attestation children listed as attestations, not as platforms), the
- * platform of a single manifest read from its config, the pull lines by tag and by
- * digest; through HTTP and in a real browser, whose links lead to the manifests.
+ * platform of a single manifest read from its config, its referrers by kind (a cosign
+ * signature of the index, an SBOM of one platform, a notation signature of that SBOM, an
+ * artifact of another type), the pull lines by tag and by digest; through HTTP and in a
+ * real browser, whose links lead to the manifests.
  */
 class ContainerJobPageTest {
     private static final String ATTESTATION_TYPE = "application/vnd.in-toto+json";
     private static final String SPDX = "https://spdx.dev/Document";
+    private static final String COSIGN = "application/vnd.dev.cosign.artifact.sig.v1+json";
+    private static final String NOTATION = "application/vnd.cncf.notary.signature";
+    private static final String SPDX_JSON = "application/spdx+json";
+    private static final String REPORT = "application/vnd.example.scan-report+json";
+    private static final String CREATED = "org.opencontainers.image.created";
 
     private static TestServer s;
     private static Browser browser;
@@ -37,6 +44,10 @@ class ContainerJobPageTest {
     private static ObjectNode attestation;
     private static ObjectNode index;
     private static ObjectNode single;
+    private static ObjectNode signature;
+    private static ObjectNode sbom;
+    private static ObjectNode sbomSignature;
+    private static ObjectNode report;
 
     @BeforeAll
     static void setUp() throws Exception {
@@ -65,6 +76,12 @@ class ContainerJobPageTest {
                 .put("vnd.docker.reference.type", "attestation-manifest");
         children.add(c);
         index = multi.manifest("v1", idx);
+        // referrers, pushed by digest once their subject is tagged, as cosign, oras and notation do
+        signature = multi.artifact(index, COSIGN, "{\"critical\": {}}", "dev.cosignproject.cosign/signature",
+                "MEUCIQDsig", CREATED, "2026-11-30T10:00:00Z");
+        sbom = multi.artifact(arm64, SPDX_JSON, "{\"spdxVersion\": \"SPDX-2.3\"}", CREATED, "2026-11-30T10:01:00Z");
+        sbomSignature = multi.artifact(sbom, NOTATION, "jws", "io.cncf.notary.x509chain.thumbprint#S256", "[\"ab\"]");
+        report = multi.artifact(amd64, REPORT, "{\"findings\": []}");
 
         ImagePusher one = new ImagePusher(s, null, "main/single");
         single = one.manifest("v1", one.image("linux", "arm", "v7"));
@@ -94,8 +111,32 @@ class ContainerJobPageTest {
 
     /** The rows of the first table of class {@code cls}, each as its cells' text joined by " | ". */
     private static List<String> rows(String html, String cls) {
+        List<List<String>> tables = tables(html, cls);
+        assertFalse(tables.isEmpty(), "table." + cls + " in " + html);
+        return tables.get(0);
+    }
+
+    /** The headings of the referrer groups. */
+    private static List<String> groups(String html) {
+        List<String> found = new ArrayList<>();
+        Matcher h = Pattern.compile("<h3 class=\"artifacts\">(.*?)</h3>").matcher(html);
+        while (h.find()) {
+            found.add(FormatPagesTest.text(h.group(1)));
+        }
+        return found;
+    }
+
+    /** The rows of every table of class {@code cls}. */
+    private static List<List<String>> tables(String html, String cls) {
+        List<List<String>> tables = new ArrayList<>();
         Matcher t = Pattern.compile("<table class=\"" + cls + "\">(.*?)</table>", Pattern.DOTALL).matcher(html);
-        assertTrue(t.find(), "table." + cls + " in " + html);
+        while (t.find()) {
+            tables.add(tableRows(t));
+        }
+        return tables;
+    }
+
+    private static List<String> tableRows(Matcher t) {
         List<String> rows = new ArrayList<>();
         Matcher tr = Pattern.compile("<tbody>.*?</tbody>", Pattern.DOTALL).matcher(t.group(1));
         assertTrue(tr.find(), t.group(1));
@@ -104,7 +145,7 @@ class ContainerJobPageTest {
             List<String> cells = new ArrayList<>();
             Matcher td = Pattern.compile("<td[^>]*>(.*?)</td>", Pattern.DOTALL).matcher(row.group(1));
             while (td.find()) {
-                cells.add(FormatPagesTest.text(td.group(1).replaceAll("<[^>]*>", " ").replaceAll("\\s+", " ").strip()));
+                cells.add(FormatPagesTest.text(td.group(1).replaceAll("</?span[^>]*>", "").replaceAll("<[^>]*>", " ").replaceAll("\\s+", " ").strip()));
             }
             rows.add(String.join(" | ", cells));
         }
@@ -124,9 +165,24 @@ class ContainerJobPageTest {
                 + "\""), html);
         // the attestation child: not a platform, an attestation of the amd64 image
         assertFalse(html.contains("unknown/unknown"), html);
-        assertTrue(html.contains("<h3 class=\"artifacts\">Attestations</h3>"), html);
+        assertEquals(List.of("Signatures", "SBOMs", "Attestations", REPORT), groups(html));
+        List<List<String>> tables = tables(html, "artifacts");
+        assertEquals(List.of(
+                String.join(" | ", hex(signature).substring(0, 12), COSIGN, "the image", "2026-11-30T10:00:00Z",
+                        "dev.cosignproject.cosign/signature: MEUCIQDsig " + CREATED + ": 2026-11-30T10:00:00Z"),
+                String.join(" | ", hex(sbomSignature).substring(0, 12), NOTATION, "SBOM " + hex(sbom).substring(0, 12),
+                        "", "io.cncf.notary.x509chain.thumbprint#S256: [\"ab\"]")), tables.get(0));
+        assertEquals(List.of(String.join(" | ", hex(sbom).substring(0, 12), SPDX_JSON, "linux/arm64/v8",
+                "2026-11-30T10:01:00Z", CREATED + ": 2026-11-30T10:01:00Z")), tables.get(1));
         assertEquals(List.of(String.join(" | ", hex(attestation).substring(0, 12), "in-toto (BuildKit): " + SPDX,
-                "attestation of linux/amd64", "", "")), rows(html, "artifacts"));
+                "attestation of linux/amd64", "", "")), tables.get(2));
+        assertEquals(List.of(String.join(" | ", hex(report).substring(0, 12), REPORT, "linux/amd64", "", "")),
+                tables.get(3));
+        // each links to its manifest in the job
+        for (ObjectNode r : List.of(signature, sbom, sbomSignature, report)) {
+            assertTrue(html.contains("href=\"container/manifests/sha256/" + hex(r).substring(0, 2) + "/" + hex(r)
+                    + "\""), html);
+        }
         String text = FormatPagesTest.text(html);
         String host = "127.0.0.1:" + s.port();
         assertTrue(text.contains("docker pull " + host + "/main/multi:v1<"), text);
@@ -172,6 +228,17 @@ class ContainerJobPageTest {
         String host = "127.0.0.1:" + s.port();
         assertEquals(List.of("docker pull " + host + "/main/multi:v1",
                 "docker pull " + host + "/main/multi@" + index.get("digest").asText()), pulls);
+        List<String> headings = new ArrayList<>();
+        for (WebElement h : browser.driver().findElements(By.cssSelector("h3.artifacts"))) {
+            headings.add(h.getText());
+        }
+        assertEquals(List.of("Signatures", "SBOMs", "Attestations", REPORT), headings);
+        // the SBOM's link leads to its manifest
+        String sbomHref = browser.driver().findElement(By.cssSelector("table.artifacts a[title='"
+                + sbom.get("digest").asText() + "']")).getAttribute("href");
+        HttpResponse<byte[]> sm = s.getBytes(java.net.URI.create(sbomHref).getRawPath());
+        assertStatus(200, sm);
+        assertEquals(sbom.get("digest").asText(), TestServer.digest(sm.body()));
         // the platform's link leads to its manifest: the bytes of its digest
         String href = browser.driver().findElement(By.cssSelector("table.platforms tbody tr:nth-child(2) a"))
                 .getAttribute("href");

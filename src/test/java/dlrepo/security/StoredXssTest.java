@@ -400,6 +400,9 @@ class StoredXssTest {
     /** What mallory chooses in an image she pushes: platform names, artifact types, annotations. */
     private static final String IMAGE_OS = "<img src=x onerror=window.pwned=21>";
     private static final String IMAGE_VARIANT = "\"><script>window.pwned=22</script>";
+    private static final String ARTIFACT_TYPE = "application/x-<img src=x onerror=window.pwned=23>";
+    private static final String ANNOTATION_KEY = "x<svg onload=window.pwned=24>";
+    private static final String ANNOTATION = "' onmouseover='window.pwned=25' x='<script>window.pwned=26</script>";
     private static boolean imagePushed;
 
     private static synchronized void pushMarkupImage() throws Exception {
@@ -413,7 +416,9 @@ class StoredXssTest {
         ObjectNode entry = child.deepCopy();
         entry.putObject("platform").put("os", IMAGE_OS).put("architecture", "amd64").put("variant", IMAGE_VARIANT);
         index.putArray("manifests").add(entry);
-        push.manifest("t2", index);
+        ObjectNode top = push.manifest("t2", index);
+        push.artifact(top, ARTIFACT_TYPE, "report", ANNOTATION_KEY, ANNOTATION,
+                "org.opencontainers.image.created", "<img src=x onerror=window.pwned=27>");
         imagePushed = true;
     }
 
@@ -429,6 +434,11 @@ class StoredXssTest {
         browser.await(By.id("container-image"));
         String platforms = browser.text(By.cssSelector("table.platforms tbody"));
         assertTrue(platforms.contains(IMAGE_OS + "/amd64/" + IMAGE_VARIANT), platforms);
+        assertEquals(ARTIFACT_TYPE, browser.text(By.cssSelector("h3.artifacts")));
+        String artifacts = browser.text(By.cssSelector("table.artifacts tbody"));
+        for (String t : List.of(ARTIFACT_TYPE, ANNOTATION_KEY + ": " + ANNOTATION, "<img src=x onerror=window.pwned=27>")) {
+            assertTrue(artifacts.contains(t), t + " in " + artifacts);
+        }
         assertEquals(0L, browser.script("return document.querySelectorAll('main img, main script, main svg').length"));
         assertEquals("undefined", browser.script("return typeof window.pwned"));
     }

@@ -239,6 +239,20 @@ class ContainerJobPageTest {
         HttpResponse<byte[]> sm = s.getBytes(java.net.URI.create(sbomHref).getRawPath());
         assertStatus(200, sm);
         assertEquals(sbom.get("digest").asText(), TestServer.digest(sm.body()));
+        // at phone width, in dark mode, the long digests and annotations stay in the page (tables scroll in their box)
+        browser.driver().executeCdpCommand("Emulation.setEmulatedMedia", Map.of("features",
+                List.of(Map.of("name", "prefers-color-scheme", "value", "dark"))));
+        browser.driver().executeCdpCommand("Emulation.setDeviceMetricsOverride", Map.of("width", 375, "height", 800,
+                "deviceScaleFactor", 1, "mobile", true));
+        try {
+            browser.open(s.uri("/branches/main/v1/multi/"));
+            browser.await(By.id("container-image"));
+            assertEquals(375L, browser.script("return window.innerWidth"));
+            long scroll = ((Number) browser.script("return document.documentElement.scrollWidth")).longValue();
+            assertTrue(scroll <= 375, "scrollWidth " + scroll + " at 375 px");
+        } finally {
+            browser.driver().executeCdpCommand("Emulation.clearDeviceMetricsOverride", Map.of());
+        }
         // the platform's link leads to its manifest: the bytes of its digest
         String href = browser.driver().findElement(By.cssSelector("table.platforms tbody tr:nth-child(2) a"))
                 .getAttribute("href");

@@ -97,7 +97,8 @@ public record ImageSummary(Digest digest, String mediaType, List<Platform> platf
             return Optional.empty();
         }
         ArtifactFormat format = image.format();
-        Optional<JsonNode> manifest = image.manifestFile(top.get()).flatMap(p -> readJson(format, p, MAX_MANIFEST));
+        Optional<JsonNode> manifest = image.manifestFile(top.get())
+                .flatMap(p -> readJson(format, p, MAX_MANIFEST, true));
         if (manifest.isEmpty()) {
             return Optional.empty();
         }
@@ -109,6 +110,7 @@ public record ImageSummary(Digest digest, String mediaType, List<Platform> platf
         List<Platform> platforms = new ArrayList<>();
         int more = 0;
         List<Artifact> buildAttestations = new ArrayList<>();
+        int moreAttestations = 0;
         if (m.has("manifests")) {
             Map<Digest, String> attestationOf = new LinkedHashMap<>();
             for (JsonNode child : m.path("manifests")) {
@@ -130,23 +132,27 @@ public record ImageSummary(Digest digest, String mediaType, List<Platform> platf
                 }
             }
             for (Map.Entry<Digest, String> a : attestationOf.entrySet()) {
+                if (buildAttestations.size() >= MAX_ROWS) {
+                    moreAttestations++;
+                    continue;
+                }
                 String of = digest(a.getValue()).map(subjects::get).orElse(null);
                 buildAttestations.add(buildAttestation(image, a.getKey(), of == null ? "the image" : of));
             }
         } else {
             Optional<Digest> config = digest(m.path("config").path("digest"));
-            String name = config.flatMap(c -> file(format, rel("blobs", c))).flatMap(p -> readJson(format, p, MAX_CONFIG))
-                    .map(ImageSummary::platform).orElse("unknown");
+            String name = config.flatMap(c -> file(format, rel("blobs", c)))
+                    .flatMap(p -> readJson(format, p, MAX_CONFIG, false)).map(ImageSummary::platform).orElse("unknown");
             platforms.add(new Platform(name, top.get().toString(), shortDigest(top.get()), href(top.get())));
         }
         return Optional.of(new ImageSummary(top.get(), mediaType, platforms, more,
-                groups(format, subjects, buildAttestations)));
+                groups(format, subjects, buildAttestations, moreAttestations)));
     }
 
     /** An attestation manifest of BuildKit: its type is the predicate types of its layers (in-toto statements). */
     private static Artifact buildAttestation(ContainerImage image, Digest d, String subject) {
         List<String> predicates = new ArrayList<>();
-        image.manifestFile(d).flatMap(p -> readJson(image.format(), p, MAX_MANIFEST)).ifPresent(a -> {
+        image.manifestFile(d).flatMap(p -> readJson(image.format(), p, MAX_MANIFEST, true)).ifPresent(a -> {
             for (JsonNode layer : a.path("layers")) {
                 String p = layer.path("annotations").path("in-toto.io/predicate-type").asText("");
                 if (!p.isEmpty() && !predicates.contains(p)) {
@@ -164,7 +170,8 @@ public record ImageSummary(Digest digest, String mediaType, List<Platform> platf
      * SBOMs, attestations, then the other types in alphabetical order. A referrer of a
      * referrer (the signature of an SBOM) names the referrer it is about.
      */
-    private static List<Group> groups(ArtifactFormat format, Map<Digest, String> subjects, List<Artifact> build) {
+    private static List<Group> groups(ArtifactFormat format, Map<Digest, String> subjects, List<Artifact> build,
+            int moreBuild) {
         Map<Digest, List<JsonNode>> bySubject = readReferrers(format);
         // names of referrers as subjects, before any is listed: "the signature of SBOM sha256:…"
         Map<Digest, String> names = new HashMap<>(subjects);
@@ -183,6 +190,7 @@ public record ImageSummary(Digest digest, String mediaType, List<Platform> platf
         Map<String, Integer> more = new HashMap<>();
         if (!build.isEmpty()) {
             byLabel.put(Kind.ATTESTATION.label, new ArrayList<>(build));
+            more.put(Kind.ATTESTATION.label, moreBuild);
         }
         List<Map.Entry<Digest, List<JsonNode>>> ordered = new ArrayList<>(bySubject.entrySet());
         ordered.sort(Comparator.comparing((Map.Entry<Digest, List<JsonNode>> e) ->
@@ -225,7 +233,7 @@ public record ImageSummary(Digest digest, String mediaType, List<Platform> platf
         return groups;
     }
 
-    /** A referrer's artifact type (the registry sets it from the config's media type if need be), else its media type. */
+    /** A referrer's artifact type (the registry takes its config's media type if need be), else its media type. */
     private static String type(JsonNode descriptor) {
         String t = descriptor.path("artifactType").asText("");
         return t.isEmpty() ? descriptor.path("mediaType").asText("unknown") : t;
@@ -234,7 +242,7 @@ public record ImageSummary(Digest digest, String mediaType, List<Platform> platf
     /** {@code container/.referrers}: subject digest → descriptors; empty when absent or unreadable (a WARN). */
     private static Map<Digest, List<JsonNode>> readReferrers(ArtifactFormat format) {
         Map<Digest, List<JsonNode>> found = new LinkedHashMap<>();
-        Optional<JsonNode> index = readJson(format, format.path().resolve(REFERRERS), MAX_REFERRERS_FILE);
+        Optional<JsonNode> index = readJson(format, format.path().resolve(REFERRERS), MAX_REFERRERS_FILE, true);
         index.ifPresent(n -> n.fields().forEachRemaining(e -> digest(e.getKey()).ifPresent(s -> {
             List<JsonNode> list = new ArrayList<>();
             e.getValue().forEach(d -> {
@@ -259,24 +267,41 @@ public record ImageSummary(Digest digest, String mediaType, List<Platform> platf
                 + (variant.isEmpty() ? "" : "/" + variant));
     }
 
-    /** The JSON object in file {@code p} of the format, if it is a regular file of at most {@code max} bytes. */
-    private static Optional<JsonNode> readJson(ArtifactFormat format, Path p, long max) {
+    /**
+     * The JSON object in file {@code p} of the format, if it is a regular file of at most
+     * {@code max} bytes. Else a WARN if {@code ours} (a manifest the registry checked, the
+     * index it wrote), a DEBUG line for what a pusher chose (an image configuration).
+     */
+    private static Optional<JsonNode> readJson(ArtifactFormat format, Path p, long max, boolean ours) {
         try {
             BasicFileAttributes attrs = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
             if (!attrs.isRegularFile() || attrs.size() > max) {
-                LOG.warn("{}: {} is not a regular file of at most {} bytes: not shown", format.path(), p.getFileName(),
-                        max);
+                log(ours, "{}: {} is not a regular file of at most {} bytes: not shown", format.path(),
+                        p.getFileName(), max);
                 return Optional.empty();
             }
             try (InputStream in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS)) {
                 JsonNode n = JSON.readTree(in.readNBytes((int) max));
-                return n != null && n.isObject() ? Optional.of(n) : Optional.empty();
+                if (n != null && n.isObject()) {
+                    return Optional.of(n);
+                }
             }
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException | RuntimeException e) {
-            LOG.warn("{}: {} unreadable, not shown: {}", format.path(), p.getFileName(), e.toString());
+            log(ours, "{}: {} is not JSON or unreadable, not shown ({})", format.path(), p.getFileName(),
+                    e.getClass().getSimpleName());
             return Optional.empty();
+        }
+        log(ours, "{}: {} is not a JSON object, not shown", format.path(), p.getFileName(), "");
+        return Optional.empty();
+    }
+
+    private static void log(boolean warn, String message, Object a, Object b, Object c) {
+        if (warn) {
+            LOG.warn(message, a, b, c);
+        } else {
+            LOG.debug(message, a, b, c);
         }
     }
 

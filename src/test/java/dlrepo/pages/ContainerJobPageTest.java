@@ -145,7 +145,8 @@ class ContainerJobPageTest {
             List<String> cells = new ArrayList<>();
             Matcher td = Pattern.compile("<td[^>]*>(.*?)</td>", Pattern.DOTALL).matcher(row.group(1));
             while (td.find()) {
-                cells.add(FormatPagesTest.text(td.group(1).replaceAll("</?span[^>]*>", "").replaceAll("<[^>]*>", " ").replaceAll("\\s+", " ").strip()));
+                String text = td.group(1).replaceAll("</?span[^>]*>", "").replaceAll("<[^>]*>", " ");
+                cells.add(FormatPagesTest.text(text.replaceAll("\\s+", " ").strip()));
             }
             rows.add(String.join(" | ", cells));
         }
@@ -198,6 +199,51 @@ class ContainerJobPageTest {
         String text = FormatPagesTest.text(html);
         assertTrue(text.contains("docker pull 127.0.0.1:" + s.port() + "/main/single@" + single.get("digest").asText()),
                 text);
+    }
+
+    /** What a pusher may make big or broken: the page stays bounded and shows what it can. */
+    @Test
+    void limits() throws Exception {
+        // an index of 103 platforms: 100 rows, and a count of the others
+        ImagePusher many = new ImagePusher(s, null, "main/many");
+        ObjectNode child = many.manifest(null, many.image("linux", "amd64", null));
+        ObjectNode idx = ImagePusher.JSON.createObjectNode().put("schemaVersion", 2)
+                .put("mediaType", ImagePusher.OCI_INDEX);
+        var children = idx.putArray("manifests");
+        for (int i = 0; i < 103; i++) {
+            ObjectNode c = child.deepCopy();
+            c.putObject("platform").put("os", "linux").put("architecture", "arch" + i);
+            children.add(c);
+        }
+        many.manifest("v1", idx);
+        List<String> rows = rows(page("/branches/main/v1/many/"), "platforms");
+        assertEquals(101, rows.size(), rows.toString());
+        assertEquals("linux/arch99 | " + hex(child).substring(0, 12), rows.get(99));
+        assertEquals("and 3 more", rows.get(100));
+
+        // a configuration over 1 MiB is not read: the platform is unknown
+        ImagePusher big = new ImagePusher(s, null, "main/bigconfig");
+        ObjectNode config = ImagePusher.JSON.createObjectNode().put("architecture", "amd64").put("os", "linux")
+                .put("padding", "x".repeat(1 << 20));
+        ObjectNode m = ImagePusher.JSON.createObjectNode().put("schemaVersion", 2)
+                .put("mediaType", ImagePusher.OCI_MANIFEST);
+        m.set("config", big.blob(config.toString(), ImagePusher.OCI_CONFIG));
+        m.putArray("layers").add(big.blob("a layer " + System.nanoTime(), ImagePusher.OCI_LAYER));
+        ObjectNode bigImage = big.manifest("v1", m);
+        assertEquals(List.of("unknown | " + hex(bigImage).substring(0, 12)),
+                rows(page("/branches/main/v1/bigconfig/"), "platforms"));
+
+        // a .referrers that is not JSON (a disk error, a hand edit): no referrer shown, the rest is
+        ImagePusher broken = new ImagePusher(s, null, "main/broken");
+        ObjectNode image = broken.manifest("v1", broken.image("linux", "s390x", null));
+        broken.artifact(image, COSIGN, "sig");
+        java.nio.file.Path index = s.root().resolve("branches/main/v1/broken/container/.referrers");
+        assertTrue(java.nio.file.Files.readString(index).contains(COSIGN));
+        // (before the page is first asked for: a change behind the server's back is not seen at once)
+        java.nio.file.Files.writeString(index, "{\"sha256:");
+        String html = page("/branches/main/v1/broken/");
+        assertEquals(List.of("linux/s390x | " + hex(image).substring(0, 12)), rows(html, "platforms"));
+        assertTrue(html.contains("No signature, SBOM or attestation."), html);
     }
 
     @Test

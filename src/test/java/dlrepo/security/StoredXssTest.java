@@ -436,7 +436,8 @@ class StoredXssTest {
         assertTrue(platforms.contains(IMAGE_OS + "/amd64/" + IMAGE_VARIANT), platforms);
         assertEquals(ARTIFACT_TYPE, browser.text(By.cssSelector("h3.artifacts")));
         String artifacts = browser.text(By.cssSelector("table.artifacts tbody"));
-        for (String t : List.of(ARTIFACT_TYPE, ANNOTATION_KEY + ": " + ANNOTATION, "<img src=x onerror=window.pwned=27>")) {
+        for (String t : List.of(ARTIFACT_TYPE, ANNOTATION_KEY + ": " + ANNOTATION,
+                "<img src=x onerror=window.pwned=27>")) {
             assertTrue(artifacts.contains(t), t + " in " + artifacts);
         }
         assertEquals(0L, browser.script("return document.querySelectorAll('main img, main script, main svg').length"));

@@ -1,6 +1,8 @@
 package dlrepo.views;
 
 import dlrepo.fs.ArtifactFormat;
+import dlrepo.fs.ContainerImage;
+import dlrepo.fs.ImageSummary;
 import dlrepo.fs.Job;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -16,7 +18,8 @@ import java.util.regex.Pattern;
  * What a job's page shows beside its JSON view: its metadata as rows, its formats with
  * their sizes, and how to use them: apt sources for formats holding a {@code Release}, yum
  * repositories for those holding {@code repodata/repomd.xml}, the {@code docker pull} of its
- * {@code container} format.
+ * {@code container} format by tag and by digest, and what that image holds: its platforms,
+ * signatures, SBOMs and attestations ({@link ImageSummary}).
  */
 final class JobPage {
     private static final Set<String> NOT_METADATA =
@@ -34,6 +37,7 @@ final class JobPage {
         });
         List<Map<String, Object>> formats = new ArrayList<>();
         boolean image = false;
+        ImageSummary summary = null;
         @SuppressWarnings("unchecked")
         List<String> names = (List<String>) view.get("artifact_formats");
         for (String name : names) {
@@ -48,7 +52,10 @@ final class JobPage {
             m.put("apt", aptSources(files, PageFilters.segment(name) + "/", id));
             m.put("yum", yumRepos(files, PageFilters.segment(name) + "/", id));
             formats.add(m);
-            image |= name.equals(ArtifactFormat.CONTAINER) && !files.isEmpty();
+            if (name.equals(ArtifactFormat.CONTAINER) && !files.isEmpty()) {
+                image = true;
+                summary = ImageSummary.of(new ContainerImage(f)).orElse(null);
+            }
         }
         String user = job.tag().branch().repository().user();
         Map<String, Object> page = new LinkedHashMap<>();
@@ -60,8 +67,12 @@ final class JobPage {
         page.put("user_repo", user == null ? "" : user);
         // the registry's name of this job's image (registry.md): <branch>/<job>, u/<user>/ in a user repo
         if (image) {
-            page.put("image", (user == null ? "" : "u/" + user + "/") + job.tag().branch().name() + "/" + job.name()
-                    + ":" + job.tag().name());
+            String repository = (user == null ? "" : "u/" + user + "/") + job.tag().branch().name() + "/" + job.name();
+            page.put("image", repository + ":" + job.tag().name());
+            if (summary != null) {
+                page.put("image_by_digest", repository + "@" + summary.digest());
+                page.put("container", summary);
+            }
         }
         return page;
     }

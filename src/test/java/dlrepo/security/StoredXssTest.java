@@ -6,11 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dlrepo.Browser;
 import dlrepo.Caller;
 import dlrepo.Check;
 import dlrepo.TestAuth;
 import dlrepo.TestServer;
+import dlrepo.pages.ImagePusher;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.http.HttpResponse;
@@ -55,7 +57,7 @@ class StoredXssTest {
     @BeforeAll
     static void setUp() throws Exception {
         auth = new TestAuth()
-                .user("mallory", "mallory-pw", "mallory").acl("mallory", "ra /branches/sandbox/**")
+                .user("mallory", "mallory-pw", "mallory").acl("mallory", "ra /branches/sandbox/**", "ra /v2/sandbox/**")
                 .user("victim", "victim-pw", "victim").acl("victim", "rw /**")
                 .acl("ANONYMOUS", "r /branches/public/**");
         server = auth.start();
@@ -395,6 +397,53 @@ class StoredXssTest {
     }
 
     /** Every file and its content under {@code branches/main/} (symlinks by target). */
+    /** What mallory chooses in an image she pushes: platform names, artifact types, annotations. */
+    private static final String IMAGE_OS = "<img src=x onerror=window.pwned=21>";
+    private static final String IMAGE_VARIANT = "\"><script>window.pwned=22</script>";
+    private static final String ARTIFACT_TYPE = "application/x-<img src=x onerror=window.pwned=23>";
+    private static final String ANNOTATION_KEY = "x<svg onload=window.pwned=24>";
+    private static final String ANNOTATION = "' onmouseover='window.pwned=25' x='<script>window.pwned=26</script>";
+    private static boolean imagePushed;
+
+    private static synchronized void pushMarkupImage() throws Exception {
+        if (imagePushed) {
+            return;
+        }
+        ImagePusher push = new ImagePusher(server, Caller.basicHeader("mallory", "mallory-pw"), "sandbox/img");
+        ObjectNode child = push.manifest(null, push.image("linux", "amd64", null));
+        ObjectNode index = ImagePusher.JSON.createObjectNode().put("schemaVersion", 2)
+                .put("mediaType", ImagePusher.OCI_INDEX);
+        ObjectNode entry = child.deepCopy();
+        entry.putObject("platform").put("os", IMAGE_OS).put("architecture", "amd64").put("variant", IMAGE_VARIANT);
+        index.putArray("manifests").add(entry);
+        ObjectNode top = push.manifest("t2", index);
+        push.artifact(top, ARTIFACT_TYPE, "report", ANNOTATION_KEY, ANNOTATION,
+                "org.opencontainers.image.created", "<img src=x onerror=window.pwned=27>");
+        imagePushed = true;
+    }
+
+    /**
+     * Issue 16: the job page of an image shows what its pusher chose (platform names,
+     * artifact types, annotations) as text: no markup of hers runs in the viewer's page.
+     */
+    @ParameterizedTest(autoCloseArguments = false)
+    @MethodSource("browsers")
+    void containerImageStringsShowAsText(Browser browser) throws Exception {
+        pushMarkupImage();
+        browser.open(server.uri("/branches/sandbox/t2/img/"));
+        browser.await(By.id("container-image"));
+        String platforms = browser.text(By.cssSelector("table.platforms tbody"));
+        assertTrue(platforms.contains(IMAGE_OS + "/amd64/" + IMAGE_VARIANT), platforms);
+        assertEquals(ARTIFACT_TYPE, browser.text(By.cssSelector("h3.artifacts")));
+        String artifacts = browser.text(By.cssSelector("table.artifacts tbody"));
+        for (String t : List.of(ARTIFACT_TYPE, ANNOTATION_KEY + ": " + ANNOTATION,
+                "<img src=x onerror=window.pwned=27>")) {
+            assertTrue(artifacts.contains(t), t + " in " + artifacts);
+        }
+        assertEquals(0L, browser.script("return document.querySelectorAll('main img, main script, main svg').length"));
+        assertEquals("undefined", browser.script("return typeof window.pwned"));
+    }
+
     private static Map<String, String> snapshot() throws IOException {
         Path main = server.root().resolve("branches/main");
         Map<String, String> m = new TreeMap<>();

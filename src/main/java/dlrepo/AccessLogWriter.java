@@ -126,7 +126,13 @@ final class AccessLogWriter extends UnsynchronizedAppenderBase<ILoggingEvent> im
             }
             if (queue.drainTo(lines) > 0) {
                 for (ILoggingEvent line : lines) {
-                    byte[] bytes = encoder.encode(line);
+                    byte[] bytes;
+                    try {
+                        bytes = encoder.encode(line);
+                    } catch (RuntimeException e) {
+                        dropped.incrementAndGet(); // one line lost, not the thread and the lines after it
+                        continue;
+                    }
                     batch.write(bytes, 0, bytes.length);
                     batchLines++;
                     if (batch.size() >= BATCH_BYTES) {

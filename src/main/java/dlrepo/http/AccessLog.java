@@ -37,6 +37,11 @@ public final class AccessLog implements RequestObserver {
 
     private final boolean on;
     private final boolean keyValues;
+    /** The time of the last line, formatted: one formatting a second, not one a line. */
+    private volatile Stamp stamp = new Stamp(Long.MIN_VALUE, "");
+
+    private record Stamp(long second, String text) {
+    }
 
     /** {@code on}: DLREPO_ACCESS_LOG is not {@code off}; {@code keyValues}: the json output. */
     public AccessLog(boolean on, boolean keyValues) {
@@ -73,7 +78,7 @@ public final class AccessLog implements RequestObserver {
             escape(b, user, true);
         }
         b.append(" [");
-        TIME.formatTo(Instant.now().minusNanos(nanos), b);
+        time(b, System.currentTimeMillis() - nanos / 1_000_000);
         b.append("] \"");
         escape(b, method, false);
         b.append(' ');
@@ -113,7 +118,7 @@ public final class AccessLog implements RequestObserver {
         }
         String client = peer == null || peer.getAddress() == null ? "-" : peer.getAddress().getHostAddress();
         StringBuilder b = new StringBuilder(96).append(client).append(" - - [");
-        TIME.formatTo(Instant.now(), b);
+        time(b, System.currentTimeMillis());
         b.append("] \"-\" 400 ").append(bytesSent).append(" \"-\" \"-\" 0.000");
         if (!keyValues) {
             ACCESS.info(b.toString());
@@ -124,6 +129,17 @@ public final class AccessLog implements RequestObserver {
                 .addKeyValue("bytes_sent", bytesSent).addKeyValue("bytes_received", 0)
                 .addKeyValue("duration_ms", 0).addKeyValue("referer", "-").addKeyValue("user_agent", "-")
                 .log(b.toString());
+    }
+
+    /** {@code 30/Nov/2026:21:24:51 +0000}: the second of {@code epochMillis}, in UTC. */
+    private void time(StringBuilder b, long epochMillis) {
+        long second = Math.floorDiv(epochMillis, 1000);
+        Stamp s = stamp;
+        if (s.second() != second) {
+            s = new Stamp(second, TIME.format(Instant.ofEpochSecond(second)));
+            stamp = s;
+        }
+        b.append(s.text());
     }
 
     /**

@@ -2,6 +2,7 @@ package dlrepo.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dlrepo.fs.Digest;
 import dlrepo.fs.RepoException;
 import java.io.IOException;
@@ -11,9 +12,13 @@ import java.util.List;
 /**
  * A manifest as pushed, byte for byte (its digest is the SHA-256 of those bytes), and
  * what it references: an image manifest (Docker schema 2 or OCI) its config and layers,
- * an index (OCI image index or Docker manifest list) its child manifests.
+ * an index (OCI image index or Docker manifest list) its child manifests. A referrer
+ * (signature, SBOM, attestation) names the manifest it is about in {@code subject}
+ * (null otherwise); {@code artifactType} is its own, else an image manifest's
+ * {@code config.mediaType}, else null; {@code annotations} null when it has none.
  */
-record Manifest(byte[] bytes, Digest digest, String mediaType, List<Digest> blobs, List<Digest> children) {
+record Manifest(byte[] bytes, Digest digest, String mediaType, List<Digest> blobs, List<Digest> children,
+        Digest subject, String artifactType, ObjectNode annotations) {
     static final String DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
     static final String DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
     static final String OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
@@ -22,6 +27,21 @@ record Manifest(byte[] bytes, Digest digest, String mediaType, List<Digest> blob
 
     boolean isIndex() {
         return !children.isEmpty() || mediaType.equals(OCI_INDEX) || mediaType.equals(DOCKER_LIST);
+    }
+
+    /** The descriptor of this manifest in a referrers list (OCI distribution 1.1). */
+    ObjectNode descriptor() {
+        ObjectNode d = JSON.createObjectNode();
+        d.put("mediaType", mediaType);
+        d.put("digest", digest.toString());
+        d.put("size", bytes.length);
+        if (artifactType != null) {
+            d.put("artifactType", artifactType);
+        }
+        if (annotations != null) {
+            d.set("annotations", annotations.deepCopy());
+        }
+        return d;
     }
 
     /** Parses a manifest; {@code contentType} (the PUT's header) is used when it names no media type. */
@@ -41,6 +61,7 @@ record Manifest(byte[] bytes, Digest digest, String mediaType, List<Digest> blob
         String mediaType = root.path("mediaType").asText("");
         List<Digest> blobs = new ArrayList<>();
         List<Digest> children = new ArrayList<>();
+        String artifactType = text(root, "artifactType");
         if (root.has("manifests")) {
             if (!root.get("manifests").isArray()) {
                 throw RegistryError.manifestInvalid("\"manifests\" is not an array");
@@ -57,6 +78,9 @@ record Manifest(byte[] bytes, Digest digest, String mediaType, List<Digest> blob
                 throw RegistryError.manifestInvalid("no \"config\"");
             }
             blobs.add(digest(config, "config.digest"));
+            if (artifactType == null) {
+                artifactType = text(config, "mediaType");
+            }
             JsonNode layers = root.path("layers");
             if (!layers.isArray()) {
                 throw RegistryError.manifestInvalid("\"layers\" is not an array");
@@ -72,7 +96,26 @@ record Manifest(byte[] bytes, Digest digest, String mediaType, List<Digest> blob
                 mediaType = isManifestType(contentType) ? contentType : OCI_MANIFEST;
             }
         }
-        return new Manifest(bytes, Digest.of(bytes), mediaType, List.copyOf(blobs), List.copyOf(children));
+        Digest subject = null;
+        if (root.has("subject")) {
+            if (!root.get("subject").isObject()) {
+                throw RegistryError.manifestInvalid("\"subject\" is not an object");
+            }
+            subject = digest(root.get("subject"), "subject.digest");
+        }
+        JsonNode annotations = root.get("annotations");
+        if (annotations != null && !annotations.isObject() && !annotations.isNull()) {
+            throw RegistryError.manifestInvalid("\"annotations\" is not an object");
+        }
+        ObjectNode notes = annotations instanceof ObjectNode o && o.size() > 0 ? o : null;
+        return new Manifest(bytes, Digest.of(bytes), mediaType, List.copyOf(blobs), List.copyOf(children), subject,
+                artifactType, notes);
+    }
+
+    /** A non-empty string field, or null. */
+    private static String text(JsonNode node, String field) {
+        JsonNode v = node.get(field);
+        return v != null && v.isTextual() && !v.asText().isEmpty() ? v.asText() : null;
     }
 
     private static boolean isManifestType(String contentType) {

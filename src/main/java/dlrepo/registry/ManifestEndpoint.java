@@ -31,6 +31,8 @@ import java.util.Set;
 /** {@code /v2/<name>/manifests/<tag or digest>}: GET, HEAD, PUT, DELETE. */
 final class ManifestEndpoint {
     static final HttpString CONTENT_DIGEST = new HttpString("Docker-Content-Digest");
+    /** Tells a client that the registry knows referrers: it need not maintain the tag schema. */
+    static final HttpString OCI_SUBJECT = new HttpString("OCI-Subject");
     private static final int MAX_MANIFEST = ImageContent.MAX_MANIFEST;
     /** A tag of the distribution specification. */
     private static final java.util.regex.Pattern TAG = java.util.regex.Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]{0,127}");
@@ -285,6 +287,9 @@ final class ManifestEndpoint {
         ex.setStatusCode(201);
         ex.getResponseHeaders().put(Headers.LOCATION, "/v2/" + image.name() + "/manifests/" + m.digest());
         ex.getResponseHeaders().put(CONTENT_DIGEST, m.digest().toString());
+        if (m.subject() != null) {
+            ex.getResponseHeaders().put(OCI_SUBJECT, m.subject().toString());
+        }
         ex.setResponseContentLength(0);
     }
 

@@ -131,15 +131,11 @@ public final class RegistryHandler implements HttpHandler {
         }
     }
 
-    /** The tags holding the image (plus {@code latest}), paginated. */
+    /** The tags holding the image, paginated; aliases ({@code latest}...) resolve but are not tags. */
     private static void tags(HttpServerExchange ex, ImageName image) throws IOException {
         List<String> tags = new ArrayList<>(new TreeSet<>(image.tags().keySet()));
         if (tags.isEmpty()) {
             throw RegistryError.nameUnknown(image.name());
-        }
-        if (!tags.contains("latest")) {
-            tags.add("latest");
-            tags.sort(null);
         }
         page(ex, "/v2/" + image.name() + "/tags/list", tags, list -> Map.of("name", image.name(), "tags", list));
     }

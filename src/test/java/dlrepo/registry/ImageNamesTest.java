@@ -116,7 +116,7 @@ class ImageNamesTest {
         assertFalse(Files.exists(s.root().resolve("branches/main/v1/app/container/.manifest"))
                 && Files.readString(s.root().resolve("branches/main/v1/app/container/.manifest"))
                         .equals(img.digest() + "\n"));
-        assertEquals(List.of("latest", "v1"), Reg.strings(Reg.json(s.get("/v2/" + name + "/tags/list")).get("tags")));
+        assertEquals(List.of("v1"), Reg.strings(Reg.json(s.get("/v2/" + name + "/tags/list")).get("tags")));
     }
 
     /** A job with product metadata: its image is pulled through the product name, the version as tag. */
@@ -133,7 +133,7 @@ class ImageNamesTest {
         assertArrayEquals(v1.bytes(), manifest(s, product, "1.0"));
         assertArrayEquals(v2.bytes(), manifest(s, product, "2.0"));
         assertArrayEquals(v2.bytes(), manifest(s, product, v2.digest()));
-        assertEquals(List.of("1.0", "2.0", "latest"),
+        assertEquals(List.of("1.0", "2.0"),
                 Reg.strings(Reg.json(s.get("/v2/" + product + "/tags/list")).get("tags")));
         HttpResponse<byte[]> layer = Reg.sendBytes(s, "GET", "/v2/" + product + "/blobs/" + v1.layers().get(0).digest());
         assertStatus(200, layer);
@@ -238,8 +238,8 @@ class ImageNamesTest {
             assertFalse(Files.exists(s.root().resolve("branches/" + b + "/" + alias)), alias);
         }
         assertArrayEquals(i1.bytes(), manifest(s, name, "latest"));
-        // latest is listed once
-        assertEquals(List.of("latest", "v1", "v2", "v3"),
+        // aliases are not tags: not listed
+        assertEquals(List.of("v1", "v2", "v3"),
                 Reg.strings(Reg.json(s.get("/v2/" + name + "/tags/list")).get("tags")));
     }
 
@@ -262,7 +262,7 @@ class ImageNamesTest {
         try (TestServer s2 = TestServer.start(root, env)) {
             assertEquals(200, s2.delete("/branches/main/v1/").statusCode());
             assertError(s2.get("/v2/main/app/manifests/v1"), 404, "MANIFEST_UNKNOWN");
-            assertEquals(List.of("latest", "v2"), Reg.strings(Reg.json(s2.get("/v2/main/app/tags/list")).get("tags")));
+            assertEquals(List.of("v2"), Reg.strings(Reg.json(s2.get("/v2/main/app/tags/list")).get("tags")));
             Helpers.fullCleanup(s2);
             List<String> left = Helpers.blobs(s2);
             List<String> gone = new ArrayList<>(List.of(i1.hex(), i1.config().hex(), i1.layers().get(1).hex(),

@@ -401,6 +401,31 @@ public final class ArtifactFormat extends Level {
         }
     }
 
+    /** A change of a format's entries, computed from its current ones under its lock. */
+    public interface Change {
+        Map<String, Digest> apply(SortedMap<String, Digest> current) throws IOException;
+    }
+
+    /**
+     * Like {@link #replaceContents}, for an existing format: the new entries are computed
+     * by {@code change} from the current ones inside the format's lock, so that a change
+     * made meanwhile (a tag policy, a delete) is never undone. NOT_FOUND if the format does
+     * not exist; nothing is written if the entries stay the same.
+     */
+    public void updateContents(Change change, ProductAccess who, LockedStep andThen) throws IOException {
+        try (TreeLocks.Lease l = lock(true)) {
+            if (!exists()) {
+                throw RepoException.notFound("Format " + name() + " not found");
+            }
+            checkWritable(true);
+            SortedMap<String, Digest> current = digests();
+            Map<String, Digest> files = change.apply(current);
+            if (!files.equals(current)) {
+                replaceContents(files, true, who, andThen);
+            }
+        }
+    }
+
     private long sizeOfFiles(java.util.Collection<String> relPaths) throws IOException {
         long total = 0;
         for (String rel : relPaths) {

@@ -23,10 +23,16 @@ import org.slf4j.LoggerFactory;
  * ({@code manifests/sha256/<xx>/<hex>}) and the config and layer blobs
  * ({@code blobs/sha256/<xx>/<hex>}), all hard links into the blob store, and
  * {@code .manifest}, the digest of the manifest (or index) the registry tag stands for.
+ * Referrers (manifests with a {@code subject}: signatures, SBOMs) of its manifests are
+ * linked in beside them; {@code .referrers} indexes them by subject (see
+ * {@link #referrers}), derived from the entries whenever they change.
  */
 public final class ContainerImage {
     private static final Logger LOG = LoggerFactory.getLogger(ContainerImage.class);
     private static final String MARKER = ".manifest";
+    private static final String REFERRERS = ".referrers";
+    private static final String OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+    private static final String OCI_INDEX = "application/vnd.oci.image.index.v1+json";
     /** The largest manifest the registry accepts, and so the largest read here. */
     private static final long MAX_MANIFEST = 4 << 20;
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -91,9 +97,185 @@ public final class ContainerImage {
         for (Digest d : blobs) {
             files.put(rel("blobs", d), d);
         }
-        Disk disk = format.job().tag().branch().repository().storage().disk();
-        format.replaceContents(files, true, who, () -> disk.writeAtomically(format.path().resolve(MARKER),
-                (top + "\n").getBytes(StandardCharsets.US_ASCII)));
+        Disk disk = disk();
+        format.replaceContents(files, true, who, () -> {
+            writeReferrers(files, disk);
+            disk.writeAtomically(format.path().resolve(MARKER), (top + "\n").getBytes(StandardCharsets.US_ASCII));
+        });
+    }
+
+    /**
+     * Links referrers into the image: {@code manifests} (the referrers and, for an index
+     * referrer, its children) and {@code blobs}, all in the blob store, added to the
+     * entries. NOT_FOUND if the image is gone or no longer holds {@code subject} (a delete
+     * came first): a deleted image is never brought back.
+     */
+    public void attach(Digest subject, Collection<Digest> manifests, Collection<Digest> blobs, ProductAccess who)
+            throws IOException {
+        Disk disk = disk();
+        Map<String, Digest> after = new TreeMap<>();
+        format.updateContents(current -> {
+            if (!exists() || manifestFile(subject).isEmpty()) {
+                throw RepoException.notFound("Image " + format.path() + " no longer holds " + subject);
+            }
+            after.putAll(current);
+            manifests.forEach(d -> after.put(rel("manifests", d), d));
+            blobs.forEach(d -> after.put(rel("blobs", d), d));
+            return after;
+        }, who, () -> writeReferrers(after, disk));
+    }
+
+    /**
+     * Unlinks referrer {@code referrer}: its manifest, and the files of {@code files} (its
+     * blobs and children) that no other manifest of the image references. False if the
+     * image does not hold it.
+     */
+    public boolean detach(Digest referrer, Collection<Digest> files) throws IOException {
+        Disk disk = disk();
+        Map<String, Digest> after = new TreeMap<>();
+        boolean[] held = {false};
+        try {
+            format.updateContents(current -> {
+                String mine = rel("manifests", referrer);
+                held[0] = current.containsKey(mine) && !manifest().equals(Optional.of(referrer));
+                after.putAll(current);
+                if (!held[0]) {
+                    return after;
+                }
+                after.remove(mine);
+                Set<Digest> used = new HashSet<>();
+                for (Map.Entry<String, Digest> e : after.entrySet()) {
+                    if (e.getKey().equals(rel("manifests", e.getValue()))) {
+                        readManifest(e.getKey()).ifPresent(m -> used.addAll(references(m)));
+                    }
+                }
+                for (Digest d : files) {
+                    if (!used.contains(d)) {
+                        after.remove(rel("manifests", d));
+                        after.remove(rel("blobs", d));
+                    }
+                }
+                return after;
+            }, ProductAccess.NOBODY, () -> writeReferrers(after, disk));
+        } catch (RepoException e) {
+            if (e.kind() == RepoException.Kind.NOT_FOUND) {
+                return false;
+            }
+            throw e;
+        }
+        return held[0];
+    }
+
+    /** The digests a manifest references: config, layers, children. */
+    private static Set<Digest> references(JsonNode m) {
+        Set<Digest> out = new HashSet<>();
+        List<JsonNode> nodes = new ArrayList<>();
+        nodes.add(m.path("config"));
+        m.path("layers").forEach(nodes::add);
+        m.path("manifests").forEach(nodes::add);
+        for (JsonNode n : nodes) {
+            try {
+                out.add(Digest.parse(n.path("digest").asText("")));
+            } catch (RepoException e) {
+                // not a reference
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The descriptors of the referrers of {@code subject} in this image, sorted by digest,
+     * as {@code .referrers} lists them (empty if none, or no image).
+     */
+    public List<JsonNode> referrers(Digest subject) throws IOException {
+        Optional<byte[]> bytes = Disk.readIfExists(format.path().resolve(REFERRERS));
+        if (bytes.isEmpty()) {
+            return List.of();
+        }
+        JsonNode index;
+        try {
+            index = JSON.readTree(bytes.get());
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            LOG.warn("{}: {} is not JSON: ignored", format.path(), REFERRERS);
+            return List.of();
+        }
+        List<JsonNode> out = new ArrayList<>();
+        index.path(subject.toString()).forEach(out::add);
+        return out;
+    }
+
+    /**
+     * The descriptor of a referrer in a referrers list (OCI distribution 1.1):
+     * {@code artifactType} is the manifest's, else an image manifest's config media type;
+     * annotations copied.
+     */
+    public static com.fasterxml.jackson.databind.node.ObjectNode descriptor(JsonNode m, String mediaType, Digest d,
+            long size) {
+        var out = JSON.createObjectNode();
+        out.put("mediaType", mediaType);
+        out.put("digest", d.toString());
+        out.put("size", size);
+        String type = text(m.get("artifactType"));
+        if (type == null && !m.has("manifests")) {
+            type = text(m.path("config").get("mediaType"));
+        }
+        if (type != null) {
+            out.put("artifactType", type);
+        }
+        if (m.get("annotations") instanceof com.fasterxml.jackson.databind.node.ObjectNode a && a.size() > 0) {
+            out.set("annotations", a.deepCopy());
+        }
+        return out;
+    }
+
+    private static String text(JsonNode n) {
+        return n != null && n.isTextual() && !n.asText().isEmpty() ? n.asText() : null;
+    }
+
+    /**
+     * Writes {@code .referrers} for the manifests among {@code entries} that have a
+     * subject: {@code {"<subject>": [descriptor...]}}, keys and lists sorted; removed when
+     * there is none. Under the format's lock.
+     */
+    void writeReferrers(Map<String, Digest> entries, Disk disk) throws IOException {
+        SortedMap<String, SortedMap<String, JsonNode>> index = new TreeMap<>();
+        for (Map.Entry<String, Digest> e : entries.entrySet()) {
+            Digest d = e.getValue();
+            if (!e.getKey().equals(rel("manifests", d))) {
+                continue;
+            }
+            Optional<JsonNode> m = readManifest(e.getKey());
+            if (m.isEmpty() || !m.get().path("subject").isObject()) {
+                continue;
+            }
+            Digest subject;
+            try {
+                subject = Digest.parse(m.get().path("subject").path("digest").asText(""));
+            } catch (RepoException ex) {
+                continue;
+            }
+            String type = text(m.get().get("mediaType"));
+            if (type == null) {
+                type = m.get().has("manifests") ? OCI_INDEX : OCI_MANIFEST;
+            }
+            long size = Files.size(format.file(e.getKey()));
+            index.computeIfAbsent(subject.toString(), k -> new TreeMap<>())
+                    .put(d.toString(), descriptor(m.get(), type, d, size));
+        }
+        Path file = format.path().resolve(REFERRERS);
+        if (index.isEmpty()) {
+            if (Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                disk.delete(file);
+            }
+            return;
+        }
+        var root = JSON.createObjectNode();
+        index.forEach((subject, list) -> root.putArray(subject).addAll(list.values()));
+        disk.writeAtomically(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
+    }
+
+    private Disk disk() {
+        return format.job().tag().branch().repository().storage().disk();
     }
 
     /**
@@ -106,6 +288,7 @@ public final class ContainerImage {
      * under its lock.
      */
     void tagTop(SortedMap<String, Digest> entries, Disk disk) throws IOException {
+        writeReferrers(entries, disk);
         Set<Digest> manifests = new HashSet<>();
         Set<Digest> referenced = new HashSet<>();
         List<Digest> candidates = new ArrayList<>();

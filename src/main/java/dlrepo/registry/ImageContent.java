@@ -97,6 +97,15 @@ final class ImageContent {
         return true;
     }
 
+    /**
+     * Whether a referrer that {@code pusher} pushed and that waits for its subject (in no
+     * tag yet, so under no tag's ACL) is visible to the caller: as rule 2, to its pusher,
+     * or to everyone when everything is readable.
+     */
+    boolean waitingVisible(HttpServerExchange ex, String pusher) {
+        return copies.everythingReadable() || RequestUser.of(ex).equals(pusher);
+    }
+
     /** The file holding config or layer {@code d} as the caller may reach it through {@code image}. */
     Optional<Path> blob(HttpServerExchange ex, ImageName image, Digest d) throws IOException {
         Path blob = storage.blobs().path(d);

@@ -31,17 +31,11 @@ record Manifest(byte[] bytes, Digest digest, String mediaType, List<Digest> blob
 
     /** The descriptor of this manifest in a referrers list (OCI distribution 1.1). */
     ObjectNode descriptor() {
-        ObjectNode d = JSON.createObjectNode();
-        d.put("mediaType", mediaType);
-        d.put("digest", digest.toString());
-        d.put("size", bytes.length);
-        if (artifactType != null) {
-            d.put("artifactType", artifactType);
+        try {
+            return dlrepo.fs.ContainerImage.descriptor(JSON.readTree(bytes), mediaType, digest, bytes.length);
+        } catch (IOException e) {
+            throw new IllegalStateException("parsed before", e);
         }
-        if (annotations != null) {
-            d.set("annotations", annotations.deepCopy());
-        }
-        return d;
     }
 
     /** Parses a manifest; {@code contentType} (the PUT's header) is used when it names no media type. */

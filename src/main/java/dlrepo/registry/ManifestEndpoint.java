@@ -40,11 +40,13 @@ final class ManifestEndpoint {
     private final Storage storage;
     private final dlrepo.http.Access access;
     private final ImageContent content;
+    private final ReferrerAttachments referrers;
 
-    ManifestEndpoint(Storage storage, dlrepo.http.Access access, ImageContent content) {
+    ManifestEndpoint(Storage storage, dlrepo.http.Access access, ImageContent content, ReferrerAttachments referrers) {
         this.storage = storage;
         this.access = access;
         this.content = content;
+        this.referrers = referrers;
     }
 
     void handle(HttpServerExchange ex, ImageName image, String ref) throws IOException {
@@ -213,6 +215,15 @@ final class ManifestEndpoint {
                 // counted until the index that uses it is pushed, like a pushed blob
                 image.repo().quota().get().holdUnlinked(blobs.path(m.digest()), m.bytes().length);
             }
+            if (m.subject() != null) {
+                java.util.concurrent.locks.ReentrantLock lock = referrers.lock(image);
+                lock.lock();
+                try {
+                    referrers.pushed(ex, image, m);
+                } finally {
+                    lock.unlock();
+                }
+            }
         } else {
             String tag;
             try {
@@ -252,36 +263,12 @@ final class ManifestEndpoint {
                 }
             }
             storeBytes(m);
-            ContainerImage target = new ContainerImage(
-                    image.branch().tag(tag).job(image.parts().get(1)).format(ArtifactFormat.CONTAINER));
-            Optional<Quota> quota = image.repo().quota();
-            Map<Path, Long> released = new HashMap<>();
-            if (quota.isPresent()) {
-                // linked into the image now: counted by the usage from here on
-                List<Path> linked = new ArrayList<>();
-                manifests.forEach(d -> linked.add(blobs.path(d)));
-                layers.forEach(d -> linked.add(blobs.path(d)));
-                released.putAll(quota.get().releaseUnlinked(linked));
-            }
+            java.util.concurrent.locks.ReentrantLock lock = referrers.lock(image);
+            lock.lock();
             try {
-                target.replace(m.digest(), manifests, layers, access.products(ex));
-            } catch (IOException | RuntimeException e) {
-                // not linked after all: they count again until a manifest links them
-                released.forEach((blob, size) -> quota.get().holdUnlinked(blob, size));
-                if (e instanceof RepoException r) {
-                    switch (r.kind()) {
-                        case NOT_FOUND -> throw RegistryError.manifestBlobUnknown(r.getMessage());
-                        case BAD_REQUEST, QUOTA_EXCEEDED, FORBIDDEN, CONFLICT -> throw RegistryError.denied(r.getMessage());
-                        default -> throw r;
-                    }
-                }
-                throw e;
-            }
-            for (Digest d : manifests) {
-                content.tied(image, PendingBlobs.Kind.MANIFEST, d);
-            }
-            for (Digest d : layers) {
-                content.tied(image, PendingBlobs.Kind.BLOB, d);
+                replace(ex, image, tag, m.digest(), manifests, layers);
+            } finally {
+                lock.unlock();
             }
         }
         ex.setStatusCode(201);
@@ -291,6 +278,55 @@ final class ManifestEndpoint {
             ex.getResponseHeaders().put(OCI_SUBJECT, m.subject().toString());
         }
         ex.setResponseContentLength(0);
+    }
+
+    /**
+     * Makes {@code tag}'s image {@code top} over {@code manifests} and {@code layers}, with
+     * the referrers of those manifests found in the name (waiting, or in its other tags).
+     * Under the name's referrers lock.
+     */
+    private void replace(HttpServerExchange ex, ImageName image, String tag, Digest top, Set<Digest> manifests,
+            Set<Digest> layers) throws IOException {
+        BlobStore blobs = storage.blobs();
+        List<ReferrerAttachments.Linked> brought = referrers.closure(ex, image, tag, new LinkedHashSet<>(manifests));
+        for (ReferrerAttachments.Linked l : brought) {
+            manifests.addAll(l.manifests());
+            layers.addAll(l.blobs());
+        }
+        ContainerImage target = new ContainerImage(
+                image.branch().tag(tag).job(image.parts().get(1)).format(ArtifactFormat.CONTAINER));
+        Optional<Quota> quota = image.repo().quota();
+        Map<Path, Long> released = new HashMap<>();
+        if (quota.isPresent()) {
+            // linked into the image now: counted by the usage from here on
+            List<Path> linked = new ArrayList<>();
+            manifests.forEach(d -> linked.add(blobs.path(d)));
+            layers.forEach(d -> linked.add(blobs.path(d)));
+            released.putAll(quota.get().releaseUnlinked(linked));
+        }
+        try {
+            target.replace(top, manifests, layers, access.products(ex));
+        } catch (IOException | RuntimeException e) {
+            // not linked after all: they count again until a manifest links them
+            released.forEach((blob, size) -> quota.get().holdUnlinked(blob, size));
+            if (e instanceof RepoException r) {
+                switch (r.kind()) {
+                    case NOT_FOUND -> throw RegistryError.manifestBlobUnknown(r.getMessage());
+                    case BAD_REQUEST, QUOTA_EXCEEDED, FORBIDDEN, CONFLICT -> throw RegistryError.denied(r.getMessage());
+                    default -> throw r;
+                }
+            }
+            throw e;
+        }
+        for (Digest d : manifests) {
+            content.tied(image, PendingBlobs.Kind.MANIFEST, d);
+        }
+        for (Digest d : layers) {
+            content.tied(image, PendingBlobs.Kind.BLOB, d);
+        }
+        for (ReferrerAttachments.Linked l : brought) {
+            referrers.forget(image, l.digest());
+        }
     }
 
     /**

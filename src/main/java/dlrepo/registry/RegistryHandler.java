@@ -38,6 +38,7 @@ public final class RegistryHandler implements HttpHandler {
     private final ManifestEndpoint manifests;
     private final BlobEndpoint blobs;
     private final UploadEndpoint uploads;
+    private final ReferrersEndpoint referrers;
 
     /**
      * {@code idle}: how long an upload session, or a push waiting for its manifest, is kept
@@ -48,7 +49,10 @@ public final class RegistryHandler implements HttpHandler {
         this.storage = storage;
         this.access = access;
         ImageContent content = new ImageContent(storage, access, copies, new PendingBlobs(idle, maxPending));
-        this.manifests = new ManifestEndpoint(storage, access, content);
+        Referrers waiting = new Referrers(maxPending);
+        this.manifests = new ManifestEndpoint(storage, access, content,
+                new ReferrerAttachments(storage, access, content, waiting));
+        this.referrers = new ReferrersEndpoint(storage, access, content, waiting);
         this.blobs = new BlobEndpoint(storage, sender, content);
         this.uploads = new UploadEndpoint(storage, access, content, new UploadSessions(storage.blobs(), idle),
                 chunkSize);
@@ -84,6 +88,8 @@ public final class RegistryHandler implements HttpHandler {
             uploads.session(ex, ImageName.parse(storage, segs.subList(0, n - 3)), segs.get(n - 1));
         } else if (n >= 3 && segs.get(n - 2).equals("blobs")) {
             blobs.handle(ex, ImageName.parse(storage, segs.subList(0, n - 2)), segs.get(n - 1));
+        } else if (n >= 3 && segs.get(n - 2).equals("referrers")) {
+            referrers.handle(ex, ImageName.parse(storage, segs.subList(0, n - 2)), segs.get(n - 1));
         } else {
             throw RegistryError.of(404, "NAME_UNKNOWN", "No such registry endpoint");
         }

@@ -5,13 +5,20 @@ import static dlrepo.registry.Reg.assertError;
 import static dlrepo.registry.Reg.assertStatus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dlrepo.Check;
 import dlrepo.TestServer;
 import dlrepo.registry.Reg.Blob;
 import dlrepo.registry.Reg.Image;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -108,5 +115,245 @@ class ReferrersTest {
                 .getBytes(StandardCharsets.UTF_8);
         assertError(Reg.putManifest(s, name, TestServer.digest(notObject), Reg.OCI_MANIFEST, notObject), 400,
                 "MANIFEST_INVALID");
+    }
+
+    /** An index referrer (no artifactType, no annotations) over {@code children}, pushed by digest before. */
+    static Image indexReferrer(Image subject, List<Image> children) {
+        ObjectNode m = JSON.createObjectNode();
+        m.put("schemaVersion", 2);
+        m.put("mediaType", Reg.OCI_INDEX);
+        ArrayNode l = m.putArray("manifests");
+        children.forEach(c -> l.add(descriptor(c)));
+        m.set("subject", descriptor(subject));
+        byte[] bytes = m.toString().getBytes(StandardCharsets.UTF_8);
+        return new Image(bytes, TestServer.digest(bytes), Reg.OCI_INDEX, null, List.of());
+    }
+
+    /** The referrers list of {@code digest}, checked as the contract says every answer is. */
+    static JsonNode referrers(TestServer srv, String name, String digest, String query) throws Exception {
+        HttpResponse<String> r = srv.get("/v2/" + name + "/referrers/" + digest + (query == null ? "" : query));
+        assertStatus(200, r);
+        assertEquals(Reg.OCI_INDEX, r.headers().firstValue("Content-Type").orElse(null));
+        assertEquals("registry/2.0", r.headers().firstValue("Docker-Distribution-API-Version").orElse(null));
+        assertEquals(query != null && query.contains("artifactType="),
+                r.headers().firstValue("OCI-Filters-Applied").isPresent());
+        JsonNode index = Reg.json(r);
+        assertEquals(2, index.get("schemaVersion").asInt());
+        assertEquals(Reg.OCI_INDEX, index.get("mediaType").asText());
+        List<String> digests = digests(index);
+        assertEquals(digests.stream().sorted().distinct().toList(), digests, "sorted by digest, no duplicate");
+        return index;
+    }
+
+    static List<String> digests(JsonNode index) {
+        List<String> out = new ArrayList<>();
+        index.get("manifests").forEach(d -> out.add(d.get("digest").asText()));
+        return out;
+    }
+
+    static JsonNode find(JsonNode index, Image img) {
+        for (JsonNode d : index.get("manifests")) {
+            if (d.get("digest").asText().equals(img.digest())) {
+                return d;
+            }
+        }
+        throw new AssertionError(img.digest() + " not listed in " + index);
+    }
+
+    static List<String> sorted(Image... imgs) {
+        return java.util.Arrays.stream(imgs).map(Image::digest).sorted().toList();
+    }
+
+    private static Path container(String name, String tag) {
+        String[] p = name.split("/");
+        return s.root().resolve("branches/" + p[0] + "/" + tag + "/" + p[1] + "/container");
+    }
+
+    private static Path entry(String name, String tag, String kind, String digest) {
+        String hex = digest.substring("sha256:".length());
+        return container(name, tag).resolve(kind + "/sha256/" + hex.substring(0, 2) + "/" + hex);
+    }
+
+    @Test
+    void listsReferrersWithTheirDescriptorsAndFilters() throws Exception {
+        String name = name();
+        Image subject = Reg.pushImage(s, name, "v1", Reg.OCI_MANIFEST, 1, 100);
+        assertStatus(201, Reg.putManifest(s, name, "v2", subject));
+        Image sig = referrer(s, name, subject, "application/vnd.example.sig", Reg.OCI_CONFIG);
+        Image sbom = referrer(s, name, subject, null, "application/vnd.example.sbom.config");
+        Image plain = Reg.pushBlobs(s, name, Reg.OCI_MANIFEST, "arm64", 1, 10);
+        assertStatus(201, Reg.putManifest(s, name, plain.digest(), plain));
+        Image idx = indexReferrer(subject, List.of(plain));
+        for (Image r : List.of(sig, sbom, idx)) {
+            assertStatus(201, Reg.putManifest(s, name, r.digest(), r));
+        }
+        JsonNode all = referrers(s, name, subject.digest(), null);
+        assertEquals(sorted(sig, sbom, idx), digests(all));
+        JsonNode d = find(all, sig);
+        assertEquals(Reg.OCI_MANIFEST, d.get("mediaType").asText());
+        assertEquals(sig.bytes().length, d.get("size").asLong());
+        assertEquals("application/vnd.example.sig", d.get("artifactType").asText());
+        assertEquals(Reg.JSON.readTree(sig.bytes()).get("annotations"), d.get("annotations"));
+        // no artifactType: the config's media type
+        assertEquals("application/vnd.example.sbom.config", find(all, sbom).get("artifactType").asText());
+        // an index without one: none; no annotations: none
+        JsonNode i = find(all, idx);
+        assertEquals(Reg.OCI_INDEX, i.get("mediaType").asText());
+        assertFalse(i.has("artifactType"), i.toString());
+        assertFalse(i.has("annotations"), i.toString());
+        // the filter, and its header
+        JsonNode filtered = referrers(s, name, subject.digest(), "?artifactType=application/vnd.example.sig");
+        assertEquals(List.of(sig.digest()), digests(filtered));
+        assertEquals(List.of(), digests(referrers(s, name, subject.digest(), "?artifactType=none/such")));
+        // HEAD answers the same headers
+        HttpResponse<String> head = s.head("/v2/" + name + "/referrers/" + subject.digest());
+        assertStatus(200, head);
+        assertEquals(Reg.OCI_INDEX, head.headers().firstValue("Content-Type").orElse(null));
+
+        // on disk: linked into both tags holding the subject, in .digests, indexed in .referrers
+        for (String tag : List.of("v1", "v2")) {
+            for (Image r : List.of(sig, sbom, idx, plain)) {
+                assertTrue(Files.isRegularFile(entry(name, tag, "manifests", r.digest())), tag + " " + r.digest());
+            }
+            for (Blob b : List.of(sig.config(), sig.layers().get(0), sbom.config(), plain.layers().get(0))) {
+                assertTrue(Files.isRegularFile(entry(name, tag, "blobs", b.digest())), tag + " " + b.digest());
+            }
+            JsonNode digestsFile = Reg.JSON.readTree(container(name, tag).resolve(".digests").toFile());
+            assertTrue(digestsFile.has("manifests/sha256/" + sig.hex().substring(0, 2) + "/" + sig.hex()));
+            assertFalse(digestsFile.has(".referrers"));
+            JsonNode index = Reg.JSON.readTree(container(name, tag).resolve(".referrers").toFile());
+            assertEquals(List.of(subject.digest()), Reg.strings(JSON.valueToTree(
+                    java.util.stream.StreamSupport.stream(
+                            java.util.Spliterators.spliteratorUnknownSize(index.fieldNames(), 0), false).toList())));
+            assertEquals(all.get("manifests"), index.get(subject.digest()));
+            // the tag's image is unchanged
+            assertEquals(subject.digest() + "\n", Files.readString(container(name, tag).resolve(".manifest")));
+        }
+        // not listed nor served as a file of the format
+        String format = "/branches/" + name.split("/")[0] + "/v1/" + name.split("/")[1] + "/container/";
+        assertEquals(400, s.get(format + ".referrers").statusCode());
+        HttpResponse<String> listing = s.get(format);
+        Check.assertStatus(200, listing);
+        assertFalse(listing.body().contains(".referrers"), listing.body());
+        assertTrue(listing.body().contains(sig.hex()), listing.body());
+        // a referrer is pulled by digest as any manifest
+        assertStatus(200, s.get("/v2/" + name + "/manifests/" + sig.digest()));
+        // the tag still pulls its image
+        assertEquals(subject.digest(), s.head("/v2/" + name + "/manifests/v1").headers()
+                .firstValue("Docker-Content-Digest").orElse(null));
+    }
+
+    @Test
+    void answersEmptyOrErrors() throws Exception {
+        String name = name();
+        Image subject = Reg.pushImage(s, name, "v1", Reg.OCI_MANIFEST, 1, 100);
+        assertEquals(List.of(), digests(referrers(s, name, subject.digest(), null)));
+        String unknown = TestServer.digest(Reg.data(10));
+        assertEquals(List.of(), digests(referrers(s, name, unknown, null)));
+        // a name with no image at all: empty too, never 404
+        assertEquals(List.of(), digests(referrers(s, "main/" + Reg.unique("none"), unknown, null)));
+        assertError(s.get("/v2/" + name + "/referrers/sha256:abc"), 400, "DIGEST_INVALID");
+        assertError(s.get("/v2/" + name + "/referrers/latest"), 400, "DIGEST_INVALID");
+        assertError(Reg.send(s, "POST", "/v2/" + name + "/referrers/" + unknown, new byte[0]), 405, "UNSUPPORTED");
+        assertError(Reg.send(s, "DELETE", "/v2/" + name + "/referrers/" + unknown, null), 405, "UNSUPPORTED");
+    }
+
+    /**
+     * The order of the conformance suite: referrers pushed before their subject is tagged
+     * wait (listed); pushing the subject's tag links them in, with the referrers of those
+     * referrers.
+     */
+    @Test
+    void referrersPushedBeforeTheirSubjectWaitThenJoinItsTag() throws Exception {
+        String name = name();
+        Image subject = Reg.pushBlobs(s, name, Reg.OCI_MANIFEST, "amd64", 1, 100);
+        Image sig = referrer(s, name, subject, "application/vnd.example.sig", Reg.OCI_CONFIG);
+        Image sigOfSig = referrer(s, name, sig, "application/vnd.example.sig", Reg.OCI_CONFIG);
+        Image idx = indexReferrer(subject, List.of(sig));
+        for (Image r : List.of(sig, sigOfSig, idx)) {
+            HttpResponse<String> put = Reg.putManifest(s, name, r.digest(), r);
+            assertStatus(201, put);
+        }
+        assertEquals(sorted(sig, idx), digests(referrers(s, name, subject.digest(), null)));
+        assertEquals(List.of(sigOfSig.digest()), digests(referrers(s, name, sig.digest(), null)));
+        assertFalse(Files.exists(container(name, "v1")));
+
+        assertStatus(201, Reg.putManifest(s, name, "v1", subject));
+        assertEquals(sorted(sig, idx), digests(referrers(s, name, subject.digest(), null)));
+        assertEquals(List.of(sigOfSig.digest()), digests(referrers(s, name, sig.digest(), null)));
+        for (Image r : List.of(sig, sigOfSig, idx)) {
+            assertTrue(Files.isRegularFile(entry(name, "v1", "manifests", r.digest())), r.digest());
+        }
+        assertTrue(Files.isRegularFile(entry(name, "v1", "blobs", sigOfSig.layers().get(0).digest())));
+        JsonNode index = Reg.JSON.readTree(container(name, "v1").resolve(".referrers").toFile());
+        assertEquals(List.of(sigOfSig.digest()), digests(JSON.createObjectNode().set("manifests",
+                index.get(sig.digest()))));
+        assertEquals(subject.digest() + "\n", Files.readString(container(name, "v1").resolve(".manifest")));
+
+        // a second tag of the same image brings them too, from the first tag
+        assertStatus(201, Reg.putManifest(s, name, "v2", subject));
+        for (Image r : List.of(sig, sigOfSig, idx)) {
+            assertTrue(Files.isRegularFile(entry(name, "v2", "manifests", r.digest())), r.digest());
+        }
+        // a referrer pushed now joins both
+        Image late = referrer(s, name, subject, "application/vnd.example.late", Reg.OCI_CONFIG);
+        assertStatus(201, Reg.putManifest(s, name, late.digest(), late));
+        assertTrue(Files.isRegularFile(entry(name, "v1", "manifests", late.digest())));
+        assertTrue(Files.isRegularFile(entry(name, "v2", "manifests", late.digest())));
+    }
+
+    @Test
+    void aSubjectNeverPushedKeepsItsReferrersWaiting() throws Exception {
+        String name = name();
+        Reg.pushImage(s, name, "v1", Reg.OCI_MANIFEST, 1, 100);
+        Image ghost = Reg.manifest(Reg.OCI_MANIFEST, Reg.config("arm64", Reg.OCI_CONFIG), List.of());
+        Image sig = referrer(s, name, ghost, "application/vnd.example.sig", Reg.OCI_CONFIG);
+        assertStatus(201, Reg.putManifest(s, name, sig.digest(), sig));
+        JsonNode list = referrers(s, name, ghost.digest(), null);
+        assertEquals(List.of(sig.digest()), digests(list));
+        assertEquals("application/vnd.example.sig", find(list, sig).get("artifactType").asText());
+        assertFalse(Files.exists(entry(name, "v1", "manifests", sig.digest())));
+        assertFalse(Files.exists(container(name, "v1").resolve(".referrers")));
+        // not listed under another name
+        assertEquals(List.of(), digests(referrers(s, "main/" + Reg.unique("other"), ghost.digest(), null)));
+    }
+
+    @Test
+    void aReferrerOfAnImageInALockedJobIsRefused() throws Exception {
+        String name = name();
+        Image subject = Reg.pushImage(s, name, "v1", Reg.OCI_MANIFEST, 1, 100);
+        String[] p = name.split("/");
+        Check.assertStatus(200, s.json("PUT", "/branches/" + p[0] + "/v1/" + p[1] + "/",
+                "{\"job\": {\"locked\": true}}"));
+        Image sig = referrer(s, name, subject, "application/vnd.example.sig", Reg.OCI_CONFIG);
+        JsonNode err = assertError(Reg.putManifest(s, name, sig.digest(), sig), 403, "DENIED");
+        assertTrue(err.toString().contains("is locked") && err.toString().contains("v1"), err.toString());
+        assertFalse(Files.exists(entry(name, "v1", "manifests", sig.digest())));
+        assertFalse(Files.exists(container(name, "v1").resolve(".referrers")));
+        assertEquals(List.of(), digests(referrers(s, name, subject.digest(), null)));
+    }
+
+    /** Referrer blobs linked into a user's image count against her quota like the image's. */
+    @Test
+    void referrerBlobsCountAgainstTheQuota() throws Exception {
+        try (TestServer q = TestServer.start(Map.of("DLREPO_USER_QUOTA", "1000000", "DLREPO_TAG_CLEANUP_PERIOD",
+                "0"))) {
+            String user = Check.unique("quser");
+            String name = "u/" + user + "/b/j";
+            Image subject = Reg.pushImage(q, name, "t1", Reg.OCI_MANIFEST, 1, 100);
+            Image sig = referrer(q, name, subject, "application/vnd.example.sig", Reg.OCI_CONFIG);
+            Blob big = Blob.of(Reg.data(600_000), "application/vnd.example.sbom");
+            Reg.pushBlob(q, name, big);
+            String text = sig.text().replace(sig.layers().get(0).descriptor().toString(), big.descriptor().toString());
+            byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+            assertStatus(201, Reg.putManifest(q, name, TestServer.digest(bytes), Reg.OCI_MANIFEST, bytes));
+            String usage = q.anonymous().ok("/~" + user + "/").toString();
+            long expected = subject.bytes().length + subject.config().data().length + 100 + bytes.length
+                    + sig.config().data().length + 600_000;
+            assertTrue(usage.contains("\"disk_usage\":" + expected), expected + " in " + usage);
+            // counted once: 600 KB more do not fit
+            Blob other = Blob.of(Reg.data(600_000), Reg.OCI_LAYER);
+            assertStatus(403, Reg.post(q, "/v2/" + name + "/blobs/uploads/?digest=" + other.digest(), other.data()));
+        }
     }
 }

@@ -1,0 +1,253 @@
+package dlrepo.registry;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dlrepo.fs.ArtifactFormat;
+import dlrepo.fs.ContainerImage;
+import dlrepo.fs.Digest;
+import dlrepo.fs.Quota;
+import dlrepo.fs.RepoException;
+import dlrepo.fs.Storage;
+import dlrepo.http.Access;
+import dlrepo.http.RequestUser;
+import io.undertow.server.HttpServerExchange;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Links referrers into the images of their subjects: a referrer pushed by digest goes
+ * into every tag whose image holds its subject (or waits, {@link Referrers}); a tag push
+ * brings along the referrers of its manifests, waiting or linked into other tags of the
+ * name, so that each tag holding a subject keeps its signatures through deletes and GC.
+ * Callers hold the name's lock ({@link Referrers#lock}).
+ */
+final class ReferrerAttachments {
+    private static final Logger LOG = LoggerFactory.getLogger(ReferrerAttachments.class);
+
+    /** The files a referrer links (its manifest, an index's children, their blobs). */
+    record Linked(Digest digest, Set<Digest> manifests, Set<Digest> blobs) {
+    }
+
+    private final Storage storage;
+    private final Access access;
+    private final ImageContent content;
+    private final Referrers referrers;
+
+    ReferrerAttachments(Storage storage, Access access, ImageContent content, Referrers referrers) {
+        this.storage = storage;
+        this.access = access;
+        this.content = content;
+        this.referrers = referrers;
+    }
+
+    ReentrantLock lock(ImageName image) {
+        return referrers.lock(image);
+    }
+
+    /** {@code referrer} no longer waits. Under the name's lock. */
+    boolean forget(ImageName image, Digest referrer) {
+        return referrers.forget(image, referrer);
+    }
+
+    /**
+     * Referrer {@code m}, pushed by digest (its bytes and blobs are in the store): linked
+     * into every tag of the name whose image holds its subject, with the referrers waiting
+     * for it; else it waits. All or nothing: DENIED if one of those tags is in a locked job
+     * or the caller may not push to it. Under the name's lock.
+     */
+    void pushed(HttpServerExchange ex, ImageName image, Manifest m) throws IOException {
+        Set<Digest> manifests = new LinkedHashSet<>();
+        Set<Digest> blobs = new LinkedHashSet<>(m.blobs());
+        manifests.add(m.digest());
+        for (Digest child : m.children()) {
+            Path p = content.manifest(ex, image, child)
+                    .orElseThrow(() -> RegistryError.manifestBlobUnknown(child.toString()));
+            manifests.add(child);
+            blobs.addAll(read(p).map(Manifest::blobs).orElseThrow(
+                    () -> RegistryError.manifestBlobUnknown(child.toString())));
+        }
+        Map<String, ArtifactFormat> targets = new TreeMap<>();
+        for (Map.Entry<String, ArtifactFormat> e : image.formats().entrySet()) {
+            ContainerImage img = new ContainerImage(e.getValue());
+            if (img.exists() && img.manifestFile(m.subject()).isPresent()) {
+                String path = "/v2/" + image.name() + "/manifests/" + e.getKey();
+                if (!access.canAdd(ex, path)) {
+                    throw RegistryError.denied("May not push to " + path + ", which holds " + m.subject()
+                            + ": the referrer " + m.digest() + " would be linked there");
+                }
+                if (e.getValue().job().isLocked()) {
+                    throw locked(image, e.getKey(), m.subject());
+                }
+                targets.put(e.getKey(), e.getValue());
+            }
+        }
+        List<Linked> group = new ArrayList<>();
+        group.add(new Linked(m.digest(), manifests, blobs));
+        group.addAll(closure(ex, image, null, Set.of(m.digest())));
+        boolean attached = false;
+        for (Map.Entry<String, ArtifactFormat> e : targets.entrySet()) {
+            attached |= attach(ex, image, e.getKey(), new ContainerImage(e.getValue()), m.subject(), group);
+        }
+        if (!attached) {
+            referrers.await(image, new Referrers.Waiting(m.digest(), m.subject(), m.descriptor(), manifests, blobs,
+                    RequestUser.of(ex)), d -> Files.isRegularFile(storage.blobs().path(d)));
+            return;
+        }
+        for (Linked l : group) {
+            referrers.forget(image, l.digest());
+            l.manifests().forEach(d -> content.tied(image, PendingBlobs.Kind.MANIFEST, d));
+            l.blobs().forEach(d -> content.tied(image, PendingBlobs.Kind.BLOB, d));
+        }
+    }
+
+    /** Links {@code group} into one image; false if it no longer holds the subject. */
+    private boolean attach(HttpServerExchange ex, ImageName image, String tag, ContainerImage target, Digest subject,
+            List<Linked> group) throws IOException {
+        Set<Digest> manifests = new LinkedHashSet<>();
+        Set<Digest> blobs = new LinkedHashSet<>();
+        group.forEach(l -> {
+            manifests.addAll(l.manifests());
+            blobs.addAll(l.blobs());
+        });
+        Optional<Quota> quota = image.repo().quota();
+        Map<Path, Long> released = new HashMap<>();
+        if (quota.isPresent()) {
+            List<Path> linked = new ArrayList<>();
+            manifests.forEach(d -> linked.add(storage.blobs().path(d)));
+            blobs.forEach(d -> linked.add(storage.blobs().path(d)));
+            released.putAll(quota.get().releaseUnlinked(linked));
+        }
+        try {
+            target.attach(subject, manifests, blobs, access.products(ex));
+            return true;
+        } catch (IOException | RuntimeException e) {
+            released.forEach((blob, size) -> quota.get().holdUnlinked(blob, size));
+            if (e instanceof RepoException r) {
+                switch (r.kind()) {
+                    case NOT_FOUND -> {
+                        return false; // deleted meanwhile
+                    }
+                    case BAD_REQUEST -> throw locked(image, tag, subject);
+                    case QUOTA_EXCEEDED, FORBIDDEN, CONFLICT -> throw RegistryError.denied(r.getMessage());
+                    default -> throw r;
+                }
+            }
+            throw e;
+        }
+    }
+
+    private static dlrepo.http.HttpError locked(ImageName image, String tag, Digest subject) {
+        return RegistryError.denied("Tag " + tag + " holds " + subject + " but job " + image.parts().get(0) + "/"
+                + tag + "/" + image.parts().get(1) + " is locked: attach signatures and other referrers before"
+                + " locking the job");
+    }
+
+    /**
+     * The referrers of {@code roots}, and of those referrers, transitively: waiting ones,
+     * and those linked into the tags of the name (other than {@code tag}) the caller may
+     * read; each only if every file it links is in the store (else left out, logged).
+     */
+    List<Linked> closure(HttpServerExchange ex, ImageName image, String tag, Set<Digest> roots) throws IOException {
+        Map<Digest, Linked> found = new LinkedHashMap<>();
+        List<ContainerImage> others = new ArrayList<>();
+        for (Map.Entry<String, ArtifactFormat> e : image.formats().entrySet()) {
+            if (!e.getKey().equals(tag) && access.canRead(ex, "/v2/" + image.name() + "/manifests/" + e.getKey())) {
+                ContainerImage img = new ContainerImage(e.getValue());
+                if (img.exists()) {
+                    others.add(img);
+                }
+            }
+        }
+        Deque<Digest> queue = new ArrayDeque<>(roots);
+        Set<Digest> seen = new LinkedHashSet<>(roots);
+        while (!queue.isEmpty()) {
+            Digest subject = queue.poll();
+            List<Linked> candidates = new ArrayList<>();
+            for (Referrers.Waiting w : referrers.waitingFor(image, subject)) {
+                candidates.add(new Linked(w.digest(), w.manifests(), w.blobs()));
+            }
+            for (ContainerImage img : others) {
+                for (JsonNode d : img.referrers(subject)) {
+                    linkedIn(img, d).ifPresent(candidates::add);
+                }
+            }
+            for (Linked l : candidates) {
+                if (seen.add(l.digest()) && stored(image, l)) {
+                    found.put(l.digest(), l);
+                    queue.add(l.digest());
+                }
+            }
+        }
+        return new ArrayList<>(found.values());
+    }
+
+    /** What referrer {@code d} (a descriptor of {@code img}'s {@code .referrers}) links there. */
+    private static Optional<Linked> linkedIn(ContainerImage img, JsonNode descriptor) throws IOException {
+        Digest d;
+        try {
+            d = Digest.parse(descriptor.path("digest").asText(""));
+        } catch (RepoException e) {
+            return Optional.empty();
+        }
+        Optional<Manifest> m = img.manifestFile(d).flatMap(ReferrerAttachments::readQuietly);
+        if (m.isEmpty()) {
+            return Optional.empty();
+        }
+        Set<Digest> manifests = new LinkedHashSet<>();
+        Set<Digest> blobs = new LinkedHashSet<>(m.get().blobs());
+        manifests.add(d);
+        for (Digest child : m.get().children()) {
+            Optional<Manifest> c = img.manifestFile(child).flatMap(ReferrerAttachments::readQuietly);
+            if (c.isEmpty()) {
+                return Optional.empty();
+            }
+            manifests.add(child);
+            blobs.addAll(c.get().blobs());
+        }
+        return Optional.of(new Linked(d, manifests, blobs));
+    }
+
+    private boolean stored(ImageName image, Linked l) throws IOException {
+        for (Set<Digest> set : List.of(l.manifests(), l.blobs())) {
+            for (Digest d : set) {
+                if (storage.blobs().probe(d).isEmpty()) {
+                    LOG.info("{}: referrer {} left out: {} is no longer in the store", image.name(), l.digest(), d);
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private static Optional<Manifest> readQuietly(Path p) {
+        try {
+            return read(p);
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static Optional<Manifest> read(Path p) throws IOException {
+        try {
+            return Optional.of(Manifest.parse(Files.readAllBytes(p), null));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+}

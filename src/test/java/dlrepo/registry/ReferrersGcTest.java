@@ -182,12 +182,13 @@ class ReferrersGcTest {
         List<Image> refs = signAndAttach(name, img);
         List<Image> keptRefs = signAndAttach(name, kept);
         assertStatus(202, Reg.send(s, "DELETE", "/v2/" + name + "/manifests/" + img.digest(), null));
-        assertEquals(404, new OciClient(s).manifestStatus(name, img.digest()));
+        assertEquals(404, new OciClient(s).manifestStatus(name, "v1"));
         assertFalse(Files.exists(OciClient.container(s, name, "v1")));
         restart();
         cleanup();
         assertCollected(name, img.digest(), refs);
         assertFalse(Files.exists(stored(img.digest())), "the subject's manifest collected too");
+        assertEquals(404, new OciClient(s).manifestStatus(name, img.digest()));
         // the other image and its referrers are untouched
         assertReadable(name, kept.digest(), keptRefs);
     }
@@ -236,5 +237,24 @@ class ReferrersGcTest {
         cleanup();
         assertFalse(Files.exists(orphan), "the cleanup ran");
         assertReadable(name, img.digest(), refs);
+    }
+
+    /**
+     * Spec (content management): once a manifest is deleted, a GET by its digest answers 404,
+     * with or without authentication, cleanup or not.
+     */
+    @Test
+    void aManifestDeletedByDigestIsUnknownAtOnce() throws Exception {
+        String name = "main/" + Reg.unique("del");
+        Image img = Reg.pushImage(s, name, "v1", Reg.OCI_MANIFEST, 1, 1000);
+        List<Image> refs = signAndAttach(name, img);
+        assertStatus(202, Reg.send(s, "DELETE", "/v2/" + name + "/manifests/" + img.digest(), null));
+        OciClient c = new OciClient(s);
+        org.junit.jupiter.api.Assertions.assertAll(
+                () -> assertEquals(404, c.manifestStatus(name, img.digest()), "GET manifests/<deleted subject>"),
+                () -> assertEquals(List.of(), c.referrerDigests(name, img.digest(), null), "its referrers left with it"),
+                () -> assertEquals(404, c.manifestStatus(name, refs.get(0).digest()), "GET manifests/<its signature>"),
+                () -> assertEquals(404, c.blobStatus(name, refs.get(0).layers().get(0).digest()),
+                        "GET blobs/<the signature's layer>"));
     }
 }

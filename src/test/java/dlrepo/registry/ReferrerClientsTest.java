@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dlrepo.TestServer;
 import dlrepo.registry.Reg.Blob;
 import dlrepo.registry.Reg.Image;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -307,6 +308,49 @@ class ReferrerClientsTest {
         assertSameAsFile(container, sbom.digest(), c.referrers(name, sbom.digest(), null));
         // the index is unchanged by the attachments: the tag still pulls the same bytes
         assertEquals(index.digest(), c.resolve(name, "v1").get("digest").asText());
+    }
+
+    /**
+     * oras manifest delete main/x@<sbom>: with the referrers API known to work oras-go sends
+     * a plain DELETE by digest (202). The SBOM leaves the image with its own signature; the
+     * platform image and the other referrers stay.
+     */
+    @Test
+    void orasDeletesAnSbomAndItsSignatureGoesWithIt() throws Exception {
+        String job = Reg.unique("orasdel");
+        String name = "main/" + job;
+        Image img = Reg.pushImage(s, name, "v1", Reg.OCI_MANIFEST, 1, 1000);
+        OciClient c = new OciClient(s);
+        ObjectNode subject = c.resolve(name, "v1");
+        Image sbom = orasAttach(c, name, subject, SPDX, "sbom.spdx.json",
+                ("{\"spdxVersion\":\"SPDX-2.3\",\"name\":\"" + Reg.unique("d") + "\"}").getBytes(StandardCharsets.UTF_8));
+        Image sbomSig = notationSign(c, name, c.resolve(name, sbom.digest()),
+                "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0");
+        Image imgSig = notationSign(c, name, subject, "1f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0");
+        Path container = OciClient.container(s, name, "v1");
+        OciClient.assertLinked(container, sbomSig.digest());
+
+        HttpResponse<String> del = c.send("DELETE", "/v2/" + name + "/manifests/" + sbom.digest(), null);
+        assertStatus(202, del);
+        assertEquals(List.of(imgSig.digest()), c.referrerDigests(name, img.digest(), null));
+        assertEquals(List.of(), c.referrers(name, sbom.digest(), null));
+        assertEquals(img.digest(), c.resolve(name, "v1").get("digest").asText(), "the image stays");
+        assertEquals(List.of(img.digest()), List.copyOf(OciClient.referrersFile(container).keySet()));
+        OciClient.assertReferrersFile(container, img.digest(), List.of(imgSig.digest()));
+        OciClient.assertLinked(container, img.digest());
+        OciClient.assertLinked(container, imgSig.digest());
+        Map<String, String> digests = OciClient.digestsFile(container);
+        for (Image gone : List.of(sbom, sbomSig)) {
+            assertFalse(java.nio.file.Files.exists(container.resolve(OciClient.rel("manifests", gone.digest()))));
+            assertFalse(digests.containsKey(OciClient.rel("manifests", gone.digest())), digests.toString());
+            String layer = gone.layers().get(0).digest();
+            assertFalse(java.nio.file.Files.exists(container.resolve(OciClient.rel("blobs", layer))), layer);
+            assertFalse(digests.containsKey(OciClient.rel("blobs", layer)), digests.toString());
+        }
+        // the empty config is still used by the image's signature
+        assertTrue(digests.containsKey(OciClient.rel("blobs", OciClient.EMPTY.digest())));
+        Reg.assertError(c.send("DELETE", "/v2/" + name + "/manifests/" + sbomSig.digest(), null), 404,
+                "MANIFEST_UNKNOWN");
     }
 
     @Test

@@ -193,6 +193,22 @@ class ReferrersGcTest {
         assertReadable(name, kept.digest(), keptRefs);
     }
 
+    /** Another image pushed to the tag replaces the old one and its referrers; nothing else holds them. */
+    @Test
+    void replacingTheTagsImageLetsTheCleanupCollectTheOldReferrers() throws Exception {
+        String name = "main/" + Reg.unique("repl");
+        Image old = Reg.pushImage(s, name, "v1", Reg.OCI_MANIFEST, 1, 3000);
+        List<Image> refs = signAndAttach(name, old);
+        Image current = Reg.pushImage(s, name, "v1", Reg.OCI_MANIFEST, 1, 3000);
+        List<Image> currentRefs = signAndAttach(name, current);
+        Path container = OciClient.container(s, name, "v1");
+        assertEquals(List.of(current.digest()), List.copyOf(OciClient.referrersFile(container).keySet()));
+        restart();
+        cleanup();
+        assertCollected(name, old.digest(), refs);
+        assertReadable(name, current.digest(), currentRefs);
+    }
+
     @Test
     void theTagPolicyDeletingTheTagTakesItsReferrers() throws Exception {
         String branch = Reg.unique("policy");

@@ -353,6 +353,28 @@ class ReferrerClientsTest {
                 "MANIFEST_UNKNOWN");
     }
 
+    /** The same image under two names: a signature pushed to one is not the other's. */
+    @Test
+    void referrersBelongToTheImageNameTheyArePushedTo() throws Exception {
+        String a = "main/" + Reg.unique("named");
+        String b = "main/" + Reg.unique("named");
+        Image img = Reg.pushImage(s, a, "v1", Reg.OCI_MANIFEST, 1, 1000);
+        for (Blob blob : List.of(img.config(), img.layers().get(0))) {
+            Reg.pushBlob(s, b, blob);
+        }
+        assertStatus(201, Reg.putManifest(s, b, "v1", img));
+        OciClient c = new OciClient(s);
+        Image sig = notationSign(c, a, c.resolve(a, "v1"), "2f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0");
+        assertEquals(List.of(sig.digest()), c.referrerDigests(a, img.digest(), null));
+        assertEquals(List.of(), c.referrers(b, img.digest(), null));
+        assertFalse(java.nio.file.Files.exists(OciClient.container(s, b, "v1").resolve(".referrers")));
+        assertFalse(java.nio.file.Files.exists(OciClient.container(s, b, "v1").resolve(OciClient.rel("manifests",
+                sig.digest()))));
+        // a later push of the image to another tag of the second name brings nothing from the first
+        assertStatus(201, Reg.putManifest(s, b, "v2", img));
+        assertEquals(List.of(), c.referrers(b, img.digest(), null));
+    }
+
     @Test
     void anArtifactPushedBeforeItsSubjectIsListedAndStoredOnceTheSubjectIsTagged() throws Exception {
         String name = "main/" + Reg.unique("early");

@@ -738,7 +738,12 @@ public final class ArtifactFormat extends Level {
         if (!exists() || !isDirty()) {
             return 0;
         }
-        return repair().repairs();
+        Repaired repaired = repair();
+        if (name().equals(CONTAINER)) {
+            // a registry change cut short may have left the referrers index behind its entries
+            new ContainerImage(this).writeReferrers(repaired.digests(), storage().disk());
+        }
+        return repaired.repairs();
     }
 
     /**

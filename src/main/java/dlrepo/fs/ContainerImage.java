@@ -128,7 +128,8 @@ public final class ContainerImage {
     /**
      * Unlinks referrer {@code referrer}: its manifest, and the files of {@code files} (its
      * blobs and children) that no other manifest of the image references. False if the
-     * image does not hold it.
+     * image does not hold it, or holds it as its tagged manifest (deleting that deletes
+     * the image).
      */
     public boolean detach(Digest referrer, Collection<Digest> files) throws IOException {
         Disk disk = disk();
@@ -150,7 +151,10 @@ public final class ContainerImage {
                     }
                 }
                 for (Digest d : files) {
-                    if (!used.contains(d)) {
+                    // a child that is a referrer itself stays: it is listed for its own subject
+                    boolean isReferrer = after.containsKey(rel("manifests", d))
+                            && readManifest(rel("manifests", d)).map(c -> c.has("subject")).orElse(false);
+                    if (!used.contains(d) && !isReferrer) {
                         after.remove(rel("manifests", d));
                         after.remove(rel("blobs", d));
                     }

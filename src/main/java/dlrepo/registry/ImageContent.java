@@ -24,7 +24,8 @@ import java.util.Optional;
  * manifest the caller may read;</li>
  * <li>or was pushed to that same name by the caller and waits for its manifest
  * ({@link PendingBlobs}): until the manifest says which tag, and so which ACL, it belongs
- * to, only its pusher reads it back;</li>
+ * to, only its pusher reads it back; so does a referrer waiting for its subject
+ * ({@link Referrers}), and what it links, as long as it is listed;</li>
  * <li>or, without authentication (everyone may read everything), is anywhere in the store,
  * as the registry always answered.</li>
  * </ol>
@@ -40,12 +41,14 @@ final class ImageContent {
     private final Access access;
     private final ReadableCopies copies;
     private final PendingBlobs pending;
+    private final Referrers referrers;
 
-    ImageContent(Storage storage, Access access, ReadableCopies copies, PendingBlobs pending) {
+    ImageContent(Storage storage, Access access, ReadableCopies copies, PendingBlobs pending, Referrers referrers) {
         this.storage = storage;
         this.access = access;
         this.copies = copies;
         this.pending = pending;
+        this.referrers = referrers;
     }
 
     /**
@@ -106,12 +109,19 @@ final class ImageContent {
         return copies.everythingReadable() || RequestUser.of(ex).equals(pusher);
     }
 
+    /** Whether a waiting referrer of {@code image} that the caller sees links {@code d}. */
+    private boolean waitingLinks(HttpServerExchange ex, ImageName image, Digest d) {
+        String login = RequestUser.of(ex);
+        return referrers.waitingOf(image).stream().anyMatch(w -> w.pusher().equals(login)
+                && (w.manifests().contains(d) || w.blobs().contains(d)));
+    }
+
     /** The file holding config or layer {@code d} as the caller may reach it through {@code image}. */
     Optional<Path> blob(HttpServerExchange ex, ImageName image, Digest d) throws IOException {
         Path blob = storage.blobs().path(d);
         // the cheap rules first: a push waits for its manifest, or everything is readable
-        if ((copies.everythingReadable() || pending.contains(RequestUser.of(ex), image, PendingBlobs.Kind.BLOB, d))
-                && Files.isRegularFile(blob)) {
+        if ((copies.everythingReadable() || pending.contains(RequestUser.of(ex), image, PendingBlobs.Kind.BLOB, d)
+                || waitingLinks(ex, image, d)) && Files.isRegularFile(blob)) {
             return Optional.of(blob);
         }
         return referenced(ex, image, "blobs", d);
@@ -130,7 +140,8 @@ final class ImageContent {
         }
         Path blob = storage.blobs().path(d);
         boolean reachable = copies.everythingReadable()
-                || pending.contains(RequestUser.of(ex), image, PendingBlobs.Kind.MANIFEST, d);
+                || pending.contains(RequestUser.of(ex), image, PendingBlobs.Kind.MANIFEST, d)
+                || waitingLinks(ex, image, d);
         return reachable && looksLikeManifest(blob) ? Optional.of(blob) : Optional.empty();
     }
 

@@ -113,9 +113,21 @@ final class ManifestEndpoint {
      * formats): by tag, that tag's; by digest, every readable tag's whose image is that
      * manifest or an index of it. The router checked the delete right on the path as sent;
      * by digest each tag's path is checked too. Nothing is removed unless every image can be.
-     * Blobs left unreferenced are the orphan GC's.
+     * A referrer's digest unlinks it from the images of its subject instead (202), and
+     * deleting a subject drops the referrers linked with it. Blobs left unreferenced are
+     * the orphan GC's.
      */
     private void delete(HttpServerExchange ex, ImageName image, String ref) throws IOException {
+        java.util.concurrent.locks.ReentrantLock lock = referrers.lock(image);
+        lock.lock();
+        try {
+            deleteLocked(ex, image, ref);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void deleteLocked(HttpServerExchange ex, ImageName image, String ref) throws IOException {
         if (!image.writable()) {
             throw RegistryError.unsupported(image.name() + " is a product image: delete from <branch>/<job> instead");
         }
@@ -139,6 +151,12 @@ final class ManifestEndpoint {
             }
         }
         if (doomed.isEmpty()) {
+            if (ref.startsWith("sha256:") && referrers.detach(ex, image, digest(ref))) {
+                content.dropPendingManifest(ex, image, digest(ref));
+                ex.setStatusCode(202); // a referrer: unlinked from the images of its subject
+                ex.setResponseContentLength(0);
+                return;
+            }
             if (ref.startsWith("sha256:") && content.dropPendingManifest(ex, image, digest(ref))) {
                 ex.setStatusCode(202); // pushed by digest, in no image yet
                 ex.setResponseContentLength(0);

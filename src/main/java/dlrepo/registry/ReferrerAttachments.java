@@ -116,6 +116,56 @@ final class ReferrerAttachments {
         }
     }
 
+    /**
+     * Deletes referrer {@code d} of {@code image} by digest: unlinked from every tag the
+     * caller may read that links it (each needs the delete right, refused on a locked
+     * job; all or nothing), and forgotten if it waits and the caller sees it. False if
+     * there was no such referrer. Under the name's lock.
+     */
+    boolean detach(HttpServerExchange ex, ImageName image, Digest d) throws IOException {
+        Map<String, ContainerImage> holders = new TreeMap<>();
+        for (Map.Entry<String, ArtifactFormat> e : image.formats().entrySet()) {
+            String path = "/v2/" + image.name() + "/manifests/" + e.getKey();
+            ContainerImage img = new ContainerImage(e.getValue());
+            if (access.canRead(ex, path) && img.exists() && !img.manifest().equals(Optional.of(d))
+                    && img.manifestFile(d).flatMap(ReferrerAttachments::readQuietly)
+                            .map(m -> m.subject() != null).orElse(false)) {
+                access.check(ex, path);
+                if (e.getValue().job().isLocked()) {
+                    throw RegistryError.denied("Job " + image.parts().get(0) + "/" + e.getKey() + "/"
+                            + image.parts().get(1) + " is locked: unlock it to delete its referrer " + d);
+                }
+                holders.put(e.getKey(), img);
+            }
+        }
+        boolean deleted = false;
+        for (Map.Entry<String, ContainerImage> e : holders.entrySet()) {
+            ContainerImage img = e.getValue();
+            Optional<Linked> files = linkedIn(img, d);
+            Set<Digest> others = new LinkedHashSet<>();
+            files.ifPresent(l -> {
+                others.addAll(l.manifests());
+                others.addAll(l.blobs());
+            });
+            others.remove(d);
+            try {
+                deleted |= img.detach(d, others);
+            } catch (RepoException r) {
+                if (r.kind() == RepoException.Kind.BAD_REQUEST) {
+                    throw RegistryError.denied("Job " + image.parts().get(0) + "/" + e.getKey() + "/"
+                            + image.parts().get(1) + " is locked: unlock it to delete its referrer " + d);
+                }
+                throw r;
+            }
+        }
+        Optional<Referrers.Waiting> w = referrers.waiting(image, d);
+        if (w.isPresent() && content.waitingVisible(ex, w.get().pusher())) {
+            referrers.forget(image, d);
+            deleted = true;
+        }
+        return deleted;
+    }
+
     /** Links {@code group} into one image; false if it no longer holds the subject. */
     private boolean attach(HttpServerExchange ex, ImageName image, String tag, ContainerImage target, Digest subject,
             List<Linked> group) throws IOException {
@@ -160,14 +210,16 @@ final class ReferrerAttachments {
 
     /**
      * The referrers of {@code roots}, and of those referrers, transitively: waiting ones,
-     * and those linked into the tags of the name (other than {@code tag}) the caller may
-     * read; each only if every file it links is in the store (else left out, logged).
+     * those linked into {@code tag} (null: none; the image a push replaces there keeps
+     * the referrers of the manifests it shares with the new one) and into the other tags
+     * of the name the caller may read; each only if every file it links is in the store
+     * (else left out, logged).
      */
     List<Linked> closure(HttpServerExchange ex, ImageName image, String tag, Set<Digest> roots) throws IOException {
         Map<Digest, Linked> found = new LinkedHashMap<>();
         List<ContainerImage> others = new ArrayList<>();
         for (Map.Entry<String, ArtifactFormat> e : image.formats().entrySet()) {
-            if (!e.getKey().equals(tag) && access.canRead(ex, "/v2/" + image.name() + "/manifests/" + e.getKey())) {
+            if (e.getKey().equals(tag) || access.canRead(ex, "/v2/" + image.name() + "/manifests/" + e.getKey())) {
                 ContainerImage img = new ContainerImage(e.getValue());
                 if (img.exists()) {
                     others.add(img);
@@ -199,12 +251,15 @@ final class ReferrerAttachments {
 
     /** What referrer {@code d} (a descriptor of {@code img}'s {@code .referrers}) links there. */
     private static Optional<Linked> linkedIn(ContainerImage img, JsonNode descriptor) throws IOException {
-        Digest d;
         try {
-            d = Digest.parse(descriptor.path("digest").asText(""));
+            return linkedIn(img, Digest.parse(descriptor.path("digest").asText("")));
         } catch (RepoException e) {
             return Optional.empty();
         }
+    }
+
+    /** What manifest {@code d} links in {@code img}. */
+    private static Optional<Linked> linkedIn(ContainerImage img, Digest d) throws IOException {
         Optional<Manifest> m = img.manifestFile(d).flatMap(ReferrerAttachments::readQuietly);
         if (m.isEmpty()) {
             return Optional.empty();

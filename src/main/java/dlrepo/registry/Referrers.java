@@ -68,6 +68,18 @@ final class Referrers {
         return out;
     }
 
+    /** Every waiting referrer of {@code image}. */
+    java.util.Collection<Waiting> waitingOf(ImageName image) {
+        Map<Digest, Waiting> map = waiting.get(image.name());
+        return map == null ? List.of() : List.copyOf(map.values());
+    }
+
+    /** The waiting referrer {@code referrer} of {@code image}, if it waits. */
+    java.util.Optional<Waiting> waiting(ImageName image, Digest referrer) {
+        Map<Digest, Waiting> map = waiting.get(image.name());
+        return java.util.Optional.ofNullable(map == null ? null : map.get(referrer));
+    }
+
     /** {@code referrer} no longer waits (linked into a tag, or deleted). Under the name's lock. */
     boolean forget(ImageName image, Digest referrer) {
         Map<Digest, Waiting> map = waiting.get(image.name());

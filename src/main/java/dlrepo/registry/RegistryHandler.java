@@ -48,8 +48,8 @@ public final class RegistryHandler implements HttpHandler {
             java.time.Duration idle, int maxPending) {
         this.storage = storage;
         this.access = access;
-        ImageContent content = new ImageContent(storage, access, copies, new PendingBlobs(idle, maxPending));
         Referrers waiting = new Referrers(maxPending);
+        ImageContent content = new ImageContent(storage, access, copies, new PendingBlobs(idle, maxPending), waiting);
         this.manifests = new ManifestEndpoint(storage, access, content,
                 new ReferrerAttachments(storage, access, content, waiting));
         this.referrers = new ReferrersEndpoint(storage, access, content, waiting);

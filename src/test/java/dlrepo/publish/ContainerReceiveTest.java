@@ -206,6 +206,62 @@ class ContainerReceiveTest {
         assertStatus(200, sender.send("PATCH", job + "container/"));
         assertEquals(m.get("digest").asText() + "\n",
                 Files.readString(b.root().resolve("branches/main/v1/signed/container/.manifest")));
+        // finalization indexes the referrer: listed by the receiver's registry
+        JsonNode index = Check.JSON.readTree(b.root().resolve("branches/main/v1/signed/container/.referrers").toFile());
+        assertEquals(List.of(m.get("digest").asText()), fieldNames(index));
+        assertEquals(rd, index.at("/" + m.get("digest").asText() + "/0/digest").asText());
+        assertEquals("application/vnd.example.sig", index.at("/" + m.get("digest").asText() + "/0/artifactType")
+                .asText());
+        JsonNode listed = b.anonymous().ok("/v2/main/signed/referrers/" + m.get("digest").asText());
+        assertEquals(index.get(m.get("digest").asText()), listed.get("manifests"));
+    }
+
+    static List<String> fieldNames(JsonNode n) {
+        List<String> out = new ArrayList<>();
+        n.fieldNames().forEachRemaining(out::add);
+        return out;
+    }
+
+    /**
+     * A signature pushed to the sender's registry travels with the image: the receiver
+     * rebuilds {@code .referrers} at finalization and lists the same referrers; the job
+     * digests stay equal ({@code .referrers} is not an entry).
+     */
+    @Test
+    void publishedReferrersAreListedByTheReceiver(@TempDir Path tmp) throws Exception {
+        Layout src = new Layout(tmp.resolve("src"));
+        ObjectNode m = src.image("amd64", 3000);
+        src.tag(m, "v1");
+        SkopeoTest.ok("copy", "--dest-tls-verify=false", "oci:" + src.dir + ":v1", ref(a, "main/pubsig:v1"));
+        String top = m.get("digest").asText();
+        byte[] empty = "{}".getBytes(StandardCharsets.UTF_8);
+        Caller anon = a.anonymous();
+        assertStatus(201, anon.send(anon.request("/v2/main/pubsig/blobs/uploads/?digest=" + TestServer.digest(empty))
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(empty)).build()));
+        String referrer = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+                + "\"artifactType\":\"application/vnd.example.sig\",\"config\":{\"mediaType\":"
+                + "\"application/vnd.oci.empty.v1+json\",\"digest\":\"" + TestServer.digest(empty) + "\",\"size\":2},"
+                + "\"layers\":[],\"subject\":{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+                + "\"digest\":\"" + top + "\",\"size\":" + m.get("size").asLong() + "},"
+                + "\"annotations\":{\"org.example\":\"signed\"}}";
+        String rd = TestServer.digest(referrer);
+        HttpResponse<String> put = a.anonymous().put("/v2/main/pubsig/manifests/" + rd,
+                referrer.getBytes(StandardCharsets.UTF_8), "Content-Type", "application/vnd.oci.image.manifest.v1+json");
+        assertStatus(201, put);
+        assertEquals(top, put.headers().firstValue("OCI-Subject").orElse(null));
+        JsonNode onA = a.anonymous().ok("/v2/main/pubsig/referrers/" + top);
+        assertEquals(1, onA.get("manifests").size(), onA.toString());
+
+        String job = "/branches/main/v1/pubsig/";
+        List<String> copied = copyContainer(job, Caller.headers(b, "User-Agent", AGENT));
+        assertTrue(copied.stream().anyMatch(r -> r.endsWith(rd.substring(7))), copied.toString());
+        assertFalse(copied.contains(".referrers"), copied.toString());
+        assertEquals(top + "\n", Files.readString(b.root().resolve("branches/main/v1/pubsig/container/.manifest")));
+        assertEquals(Files.readString(a.root().resolve("branches/main/v1/pubsig/container/.referrers")),
+                Files.readString(b.root().resolve("branches/main/v1/pubsig/container/.referrers")));
+        assertEquals(onA, b.anonymous().ok("/v2/main/pubsig/referrers/" + top));
+        lockBoth(job);
+        assertEquals(digest(a, job), digest(b, job));
     }
 
     /** Only a publishing server writes the container format through the artifact API. */

@@ -50,10 +50,16 @@ class ReferrersTest {
      */
     static Image referrer(TestServer srv, String name, Image subject, String artifactType, String configType)
             throws Exception {
+        Image r = referrer(subject, artifactType, configType);
+        Reg.pushBlob(srv, name, r.config());
+        Reg.pushBlob(srv, name, r.layers().get(0));
+        return r;
+    }
+
+    /** A referrer of {@code subject} as {@link #referrer(TestServer, String, Image, String, String)}, nothing pushed. */
+    static Image referrer(Image subject, String artifactType, String configType) {
         Blob config = Blob.of(("{\"n\":\"" + Reg.unique("c") + "\"}").getBytes(StandardCharsets.UTF_8), configType);
         Blob layer = Blob.of(Reg.data(64), "application/vnd.example.sig");
-        Reg.pushBlob(srv, name, config);
-        Reg.pushBlob(srv, name, layer);
         ObjectNode m = JSON.createObjectNode();
         m.put("schemaVersion", 2);
         m.put("mediaType", Reg.OCI_MANIFEST);
@@ -355,5 +361,247 @@ class ReferrersTest {
             Blob other = Blob.of(Reg.data(600_000), Reg.OCI_LAYER);
             assertStatus(403, Reg.post(q, "/v2/" + name + "/blobs/uploads/?digest=" + other.digest(), other.data()));
         }
+    }
+
+    private static HttpResponse<String> delete(String name, String ref) throws Exception {
+        return Reg.send(s, "DELETE", "/v2/" + name + "/manifests/" + ref, null);
+    }
+
+    /**
+     * Deleting a referrer by digest unlinks it from every tag holding its subject (its
+     * files no other manifest uses go with it); the last one takes {@code .referrers}.
+     */
+    @Test
+    void deletingAReferrerByDigestDetachesIt() throws Exception {
+        String name = name();
+        Image subject = Reg.pushImage(s, name, "v1", Reg.OCI_MANIFEST, 1, 100);
+        assertStatus(201, Reg.putManifest(s, name, "v2", subject));
+        Image sig = referrer(s, name, subject, "application/vnd.example.sig", Reg.OCI_CONFIG);
+        Image sbom = referrer(s, name, subject, "application/vnd.example.sbom", Reg.OCI_CONFIG);
+        // a second signature sharing the first one's layer
+        String shared = sig.text().replace(sig.config().descriptor().toString(), sbom.config().descriptor().toString());
+        byte[] sharedBytes = shared.getBytes(StandardCharsets.UTF_8);
+        Image sig2 = new Image(sharedBytes, TestServer.digest(sharedBytes), Reg.OCI_MANIFEST, sbom.config(),
+                sig.layers());
+        for (Image r : List.of(sig, sbom, sig2)) {
+            assertStatus(201, Reg.putManifest(s, name, r.digest(), r));
+        }
+        assertEquals(sorted(sig, sbom, sig2), digests(referrers(s, name, subject.digest(), null)));
+
+        HttpResponse<String> r = delete(name, sig.digest());
+        assertStatus(202, r);
+        assertEquals(sorted(sbom, sig2), digests(referrers(s, name, subject.digest(), null)));
+        for (String tag : List.of("v1", "v2")) {
+            assertFalse(Files.exists(entry(name, tag, "manifests", sig.digest())), tag);
+            assertFalse(Files.exists(entry(name, tag, "blobs", sig.config().digest())), tag);
+            assertTrue(Files.exists(entry(name, tag, "blobs", sig.layers().get(0).digest())), "shared with sig2");
+            String digestsFile = Files.readString(container(name, tag).resolve(".digests"));
+            assertFalse(digestsFile.contains(sig.hex()), digestsFile);
+            assertFalse(digestsFile.contains(sig.config().hex()), digestsFile);
+            assertEquals(subject.digest() + "\n", Files.readString(container(name, tag).resolve(".manifest")));
+        }
+        assertEquals(subject.digest(), s.head("/v2/" + name + "/manifests/v1").headers()
+                .firstValue("Docker-Content-Digest").orElse(null));
+        assertStatus(202, delete(name, sig2.digest()));
+        assertStatus(202, delete(name, sbom.digest()));
+        assertEquals(List.of(), digests(referrers(s, name, subject.digest(), null)));
+        for (String tag : List.of("v1", "v2")) {
+            assertFalse(Files.exists(container(name, tag).resolve(".referrers")), tag);
+            assertFalse(Files.exists(entry(name, tag, "blobs", sig.layers().get(0).digest())), tag);
+            assertTrue(Files.exists(entry(name, tag, "manifests", subject.digest())), tag);
+        }
+        // a referrer that waits is forgotten
+        Image ghost = Reg.manifest(Reg.OCI_MANIFEST, Reg.config("arm64", Reg.OCI_CONFIG), List.of());
+        Image waiting = referrer(s, name, ghost, "application/vnd.example.sig", Reg.OCI_CONFIG);
+        assertStatus(201, Reg.putManifest(s, name, waiting.digest(), waiting));
+        assertEquals(List.of(waiting.digest()), digests(referrers(s, name, ghost.digest(), null)));
+        assertStatus(202, delete(name, waiting.digest()));
+        assertEquals(List.of(), digests(referrers(s, name, ghost.digest(), null)));
+    }
+
+    /** An index referrer deleted: its children that are referrers of their own stay listed. */
+    @Test
+    void deletingAnIndexReferrerKeepsTheReferrersItLists() throws Exception {
+        String name = name();
+        Image subject = Reg.pushImage(s, name, "v1", Reg.OCI_MANIFEST, 1, 100);
+        Image sig = referrer(s, name, subject, "application/vnd.example.sig", Reg.OCI_CONFIG);
+        assertStatus(201, Reg.putManifest(s, name, sig.digest(), sig));
+        Image idx = indexReferrer(subject, List.of(sig));
+        assertStatus(201, Reg.putManifest(s, name, idx.digest(), idx));
+        assertStatus(202, delete(name, idx.digest()));
+        assertEquals(List.of(sig.digest()), digests(referrers(s, name, subject.digest(), null)));
+        assertTrue(Files.exists(entry(name, "v1", "manifests", sig.digest())));
+        assertFalse(Files.exists(entry(name, "v1", "manifests", idx.digest())));
+    }
+
+    /** Deleting the subject drops its referrers with its image; another tag holding it keeps its own. */
+    @Test
+    void deletingTheSubjectDropsItsReferrers() throws Exception {
+        String name = name();
+        Image subject = Reg.pushImage(s, name, "v1", Reg.OCI_MANIFEST, 1, 100);
+        assertStatus(201, Reg.putManifest(s, name, "v2", subject));
+        Image sig = referrer(s, name, subject, "application/vnd.example.sig", Reg.OCI_CONFIG);
+        assertStatus(201, Reg.putManifest(s, name, sig.digest(), sig));
+        assertStatus(202, delete(name, "v1"));
+        assertFalse(Files.exists(container(name, "v1")));
+        assertEquals(List.of(sig.digest()), digests(referrers(s, name, subject.digest(), null)));
+        assertTrue(Files.exists(entry(name, "v2", "manifests", sig.digest())));
+        // through the artifact API too
+        String[] p = name.split("/");
+        dlrepo.Check.assertStatus(200, s.delete("/branches/" + p[0] + "/v2/"));
+        assertEquals(List.of(), digests(referrers(s, name, subject.digest(), null)));
+        // pushed again: the signature is gone with the tags that held it
+        assertStatus(201, Reg.putManifest(s, name, "v3", subject));
+        assertEquals(List.of(), digests(referrers(s, name, subject.digest(), null)));
+    }
+
+    /**
+     * A waiting referrer stays readable by digest to its pusher (and what it links) as long
+     * as it is listed, after her pending pushes were forgotten (idle timeout); never to
+     * another user.
+     */
+    @Test
+    void aWaitingReferrerIsReadBackByItsPusherOnly() throws Exception {
+        try (dlrepo.TestAuth auth = new dlrepo.TestAuth().user("alice", "alice-pw", "users")
+                .user("bob", "bob-pw", "users")) {
+            auth.acl("users", "ra /v2/**");
+            try (TestServer a = auth.start("DLREPO_REGISTRY_IDLE_TIMEOUT", "3", "DLREPO_TAG_CLEANUP_PERIOD", "0")) {
+                dlrepo.Caller alice = a.as("alice", "alice-pw");
+                dlrepo.Caller bob = a.as("bob", "bob-pw");
+                String name = name();
+                Image ghost = Reg.manifest(Reg.OCI_MANIFEST, Reg.config("arm64", Reg.OCI_CONFIG), List.of());
+                Image sig = referrer(ghost, "application/vnd.example.sig", Reg.OCI_CONFIG);
+                for (Blob b : List.of(sig.config(), sig.layers().get(0))) {
+                    assertStatus(201, alice.send(alice.request("/v2/" + name + "/blobs/uploads/?digest=" + b.digest())
+                            .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(b.data())).build()));
+                }
+                assertStatus(201, alice.put("/v2/" + name + "/manifests/" + sig.digest(), sig.bytes(),
+                        "Content-Type", sig.mediaType()));
+                Thread.sleep(3500); // her pending pushes are forgotten
+                String list = "/v2/" + name + "/referrers/" + ghost.digest();
+                assertEquals(List.of(sig.digest()), digests(Reg.json(alice.get(list))));
+                assertStatus(200, alice.get("/v2/" + name + "/manifests/" + sig.digest()));
+                assertStatus(200, alice.get("/v2/" + name + "/blobs/" + sig.layers().get(0).digest()));
+                assertEquals(List.of(), digests(Reg.json(bob.get(list))));
+                assertError(bob.get("/v2/" + name + "/manifests/" + sig.digest()), 404, "MANIFEST_UNKNOWN");
+                assertError(bob.get("/v2/" + name + "/blobs/" + sig.layers().get(0).digest()), 404, "BLOB_UNKNOWN");
+            }
+        }
+    }
+
+    /** Referrers waiting for their subject are bounded per image name (DLREPO_REGISTRY_MAX_PENDING). */
+    @Test
+    void waitingReferrersAreBounded() throws Exception {
+        try (TestServer b = TestServer.start(Map.of("DLREPO_REGISTRY_MAX_PENDING", "2", "DLREPO_TAG_CLEANUP_PERIOD",
+                "0"))) {
+            String name = name();
+            Image ghost = Reg.manifest(Reg.OCI_MANIFEST, Reg.config("arm64", Reg.OCI_CONFIG), List.of());
+            for (int i = 0; i < 2; i++) {
+                Image r = referrer(b, name, ghost, "application/vnd.example.sig", Reg.OCI_CONFIG);
+                assertStatus(201, Reg.putManifest(b, name, r.digest(), r));
+            }
+            Image third = referrer(b, name, ghost, "application/vnd.example.sig", Reg.OCI_CONFIG);
+            JsonNode err = assertError(Reg.putManifest(b, name, third.digest(), third), 403, "DENIED");
+            assertTrue(err.toString().contains("referrers"), err.toString());
+            // another name has its own bound; a tagged subject takes them in
+            String other = name();
+            Image r = referrer(b, other, ghost, "application/vnd.example.sig", Reg.OCI_CONFIG);
+            assertStatus(201, Reg.putManifest(b, other, r.digest(), r));
+            Reg.pushBlob(b, name, ghost.config());
+            assertStatus(201, Reg.putManifest(b, name, "v1", ghost));
+            assertStatus(201, Reg.putManifest(b, name, third.digest(), third));
+            assertEquals(3, digests(referrers(b, name, ghost.digest(), null)).size());
+        }
+    }
+
+    /** A product image name lists the referrers of its versions' images; it takes no push. */
+    @Test
+    void productNamesListTheReferrersOfTheirVersions() throws Exception {
+        String p = Reg.unique("prod");
+        String b = Reg.unique("br");
+        Image subject = Reg.pushImage(s, b + "/app", "t1", Reg.OCI_MANIFEST, 1, 100);
+        Image sig = referrer(s, b + "/app", subject, "application/vnd.example.sig", Reg.OCI_CONFIG);
+        assertStatus(201, Reg.putManifest(s, b + "/app", sig.digest(), sig));
+        dlrepo.products.Helpers.linkJob(s, "/branches/" + b + "/t1/app/", p, "server", "main", "1.0");
+        String product = p + "/server/main";
+        assertEquals(List.of(sig.digest()), digests(referrers(s, product, subject.digest(), null)));
+        assertStatus(200, s.get("/v2/" + product + "/manifests/" + sig.digest()));
+        Image other = referrer(s, b + "/app", subject, "application/vnd.example.sig", Reg.OCI_CONFIG);
+        assertError(Reg.putManifest(s, product, other.digest(), other), 403, "DENIED");
+        assertError(delete(product, sig.digest()), 405, "UNSUPPORTED");
+        assertEquals(List.of(sig.digest()), digests(referrers(s, product, subject.digest(), null)));
+    }
+
+    /**
+     * After a restart: waiting referrers are forgotten, unless a client keeping the
+     * {@code sha256-<hex>} tag schema tagged them (that tag's image links them: listed);
+     * a container format left dirty by a cut-short change gets its {@code .referrers}
+     * rebuilt from its entries.
+     */
+    @Test
+    void aRestartKeepsWhatIsOnDisk() throws Exception {
+        Path root = Files.createTempDirectory("dlrepo-refs-");
+        Map<String, String> env = Map.of("DLREPO_TAG_CLEANUP_PERIOD", "0");
+        String name = name();
+        Image subject;
+        Image sig;
+        Image ghost = Reg.manifest(Reg.OCI_MANIFEST, Reg.config("arm64", Reg.OCI_CONFIG), List.of());
+        Image waiting;
+        Image schemaSig;
+        TestServer first = TestServer.start(root, env);
+        try {
+            subject = Reg.pushImage(first, name, "v1", Reg.OCI_MANIFEST, 1, 100);
+            sig = referrer(first, name, subject, "application/vnd.example.sig", Reg.OCI_CONFIG);
+            assertStatus(201, Reg.putManifest(first, name, sig.digest(), sig));
+            waiting = referrer(first, name, ghost, "application/vnd.example.sig", Reg.OCI_CONFIG);
+            assertStatus(201, Reg.putManifest(first, name, waiting.digest(), waiting));
+            schemaSig = referrer(first, name, ghost, "application/vnd.example.sbom", Reg.OCI_CONFIG);
+            assertStatus(201, Reg.putManifest(first, name, schemaSig.digest(), schemaSig));
+            Image schema = Reg.index(Reg.OCI_INDEX, List.of(schemaSig), List.of("amd64"));
+            assertStatus(201, Reg.putManifest(first, name, "sha256-" + ghost.hex(), schema));
+            assertEquals(sorted(waiting, schemaSig), digests(referrers(first, name, ghost.digest(), null)));
+        } finally {
+            first.stop();
+        }
+        Path v1 = container(root, name, "v1");
+        Files.writeString(v1.resolve(".referrers"), "{}");
+        Files.createFile(v1.resolve(".dirty"));
+        try (TestServer second = TestServer.start(root, env)) {
+            assertEquals(List.of(sig.digest()), digests(referrers(second, name, subject.digest(), null)));
+            JsonNode index = Reg.JSON.readTree(v1.resolve(".referrers").toFile());
+            assertEquals(sig.digest(), index.at("/" + subject.digest() + "/0/digest").asText());
+            assertEquals(List.of(schemaSig.digest()), digests(referrers(second, name, ghost.digest(), null)));
+        }
+    }
+
+    private static Path container(Path root, String name, String tag) {
+        String[] p = name.split("/");
+        return root.resolve("branches/" + p[0] + "/" + tag + "/" + p[1] + "/container");
+    }
+
+    /**
+     * Pushing a tag again keeps the referrers of the manifests the new image shares with
+     * the one it replaces; those of manifests it drops leave with them.
+     */
+    @Test
+    void pushingATagAgainKeepsTheReferrersOfWhatStays() throws Exception {
+        String name = name();
+        Image subject = Reg.pushImage(s, name, "v1", Reg.OCI_MANIFEST, 1, 100);
+        Image sig = referrer(s, name, subject, "application/vnd.example.sig", Reg.OCI_CONFIG);
+        assertStatus(201, Reg.putManifest(s, name, sig.digest(), sig));
+        assertStatus(201, Reg.putManifest(s, name, "v1", subject));
+        assertEquals(List.of(sig.digest()), digests(referrers(s, name, subject.digest(), null)));
+        assertTrue(Files.exists(entry(name, "v1", "manifests", sig.digest())));
+        // an index over the signed image: the signature stays with it
+        Image idx = Reg.index(Reg.OCI_INDEX, List.of(subject), List.of("amd64"));
+        assertStatus(201, Reg.putManifest(s, name, "v1", idx));
+        assertEquals(List.of(sig.digest()), digests(referrers(s, name, subject.digest(), null)));
+        assertTrue(Files.exists(entry(name, "v1", "manifests", sig.digest())));
+        // another image: the signature leaves with the image it signs
+        Image other = Reg.pushBlobs(s, name, Reg.OCI_MANIFEST, "arm64", 1, 10);
+        assertStatus(201, Reg.putManifest(s, name, "v1", other));
+        assertEquals(List.of(), digests(referrers(s, name, subject.digest(), null)));
+        assertFalse(Files.exists(entry(name, "v1", "manifests", sig.digest())));
+        assertFalse(Files.exists(container(name, "v1").resolve(".referrers")));
     }
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dlrepo.TestServer;
 import dlrepo.registry.Reg.Blob;
 import dlrepo.registry.Reg.Image;
@@ -39,6 +40,8 @@ class RegistryAuthTest {
     static final String OUTSIDER = basic("outsider", "outsider-pass");
     static final String MAIN_ONLY = basic("mainonly", "mainonly-pass");
     static final String NOT_V1 = basic("notv1", "notv1-pass");
+    static final String NOT_REF_V1 = basic("notrefv1", "notrefv1-pass");
+    static final String TAGGER = basic("tagger", "tagger-pass");
     static Image publicImage;
     static Image mainImage;
     static Image secretImage;
@@ -52,13 +55,16 @@ class RegistryAuthTest {
         dir = Files.createTempDirectory("dlrepo-regauth-");
         Path acls = Files.createDirectory(dir.resolve("acls"));
         Files.writeString(dir.resolve("auth"), "ci:ci-pass:ci\nreader:reader-pass:readers\noutsider:outsider-pass:others\n"
-                + "mainonly:mainonly-pass:mainonly\nnotv1:notv1-pass:notv1\n");
+                + "mainonly:mainonly-pass:mainonly\nnotv1:notv1-pass:notv1\nnotrefv1:notrefv1-pass:notrefv1\n"
+                + "tagger:tagger-pass:tagger\n");
         Files.writeString(acls.resolve("ci"), "ra /v2/**\nr /branches/**\n");
         Files.writeString(acls.resolve("readers"), "r /v2/** !/v2/secret/**\n");
         Files.writeString(acls.resolve("others"), "r /branches/**\n");
         Files.writeString(acls.resolve("mainonly"), "r /v2/main/**\n");
         Files.writeString(acls.resolve("notv1"), "r /v2/** !/v2/main/app/manifests/v1\n");
         Files.writeString(acls.resolve("ANONYMOUS"), "r /v2/public/**\n");
+        Files.writeString(acls.resolve("notrefv1"), "r /v2/** !/v2/main/refacl/manifests/v1\n");
+        Files.writeString(acls.resolve("tagger"), "r /v2/**\nra /v2/main/refacl/** !/v2/main/refacl/manifests/v1\n");
         s = TestServer.start(Map.of("DLREPO_AUTH_DISABLED", "0", "DLREPO_AUTH_FILE", dir.resolve("auth").toString(),
                 "DLREPO_ACLS_DIR", acls.toString(), "DLREPO_TAG_CLEANUP_PERIOD", "0"));
         publicImage = push(CI, "public/app", "v1");
@@ -225,5 +231,58 @@ class RegistryAuthTest {
             HttpResponse<String> r = call(NOT_V1, "GET", "/v2/main/app/manifests/" + ref, null, "Accept", accept);
             assertError(r, 403, "DENIED");
         }
+    }
+
+    /** Pushes referrer {@code r}'s blobs and then the referrer by digest with {@code auth}. */
+    private static HttpResponse<String> pushReferrer(String auth, String name, Image r) throws Exception {
+        for (Blob b : List.of(r.config(), r.layers().get(0))) {
+            assertStatus(201, call(auth, "POST", "/v2/" + name + "/blobs/uploads/?digest=" + b.digest(), b.data()));
+        }
+        return call(auth, "PUT", "/v2/" + name + "/manifests/" + r.digest(), r.bytes(), "Content-Type",
+                r.mediaType());
+    }
+
+    private static List<String> referrers(String auth, String name, String subject) throws Exception {
+        HttpResponse<String> r = get(auth, "/v2/" + name + "/referrers/" + subject);
+        assertStatus(200, r);
+        return ReferrersTest.digests(Reg.json(r));
+    }
+
+    /**
+     * Referrers are listed under the ACL of the tags that link them, waiting ones only to
+     * their pusher; linking one into a tag needs the push right on that tag.
+     */
+    @Test
+    void referrersFollowTheTagAcls() throws Exception {
+        String name = "main/refacl";
+        Image subject = push(CI, name, "v1");
+        Image sig = ReferrersTest.referrer(subject, "application/vnd.example.sig", Reg.OCI_CONFIG);
+        // the tagger may push to the name but not to v1, which holds the subject
+        JsonNode refused = assertError(pushReferrer(TAGGER, name, sig), 403, "DENIED");
+        assertTrue(refused.toString().contains("/v2/main/refacl/manifests/v1"), refused.toString());
+        assertEquals(List.of(), referrers(CI, name, subject.digest()));
+        assertFalse(Files.exists(s.root().resolve("branches/main/v1/refacl/container/.referrers")));
+
+        assertStatus(201, pushReferrer(CI, name, sig));
+        assertEquals(List.of(sig.digest()), referrers(CI, name, subject.digest()));
+        assertEquals(List.of(sig.digest()), referrers(READER, name, subject.digest()));
+        // not readable in v1, nowhere else: not listed
+        assertEquals(List.of(), referrers(NOT_REF_V1, name, subject.digest()));
+        assertError(get(NOT_REF_V1, "/v2/" + name + "/manifests/" + sig.digest()), 404, "MANIFEST_UNKNOWN");
+        assertError(get(OUTSIDER, "/v2/" + name + "/referrers/" + subject.digest()), 403, "DENIED");
+        // the same image in v2 brings its signature along: readable there
+        assertStatus(201, call(CI, "PUT", "/v2/" + name + "/manifests/v2", subject.bytes(), "Content-Type",
+                subject.mediaType()));
+        assertEquals(List.of(sig.digest()), referrers(NOT_REF_V1, name, subject.digest()));
+
+        // waiting referrers (subject in no tag): their pusher only
+        Image ghost = Reg.manifest(Reg.OCI_MANIFEST, Reg.config("arm64", Reg.OCI_CONFIG), List.of());
+        Image byCi = ReferrersTest.referrer(ghost, "application/vnd.example.sig", Reg.OCI_CONFIG);
+        Image byTagger = ReferrersTest.referrer(ghost, "application/vnd.example.sig", Reg.OCI_CONFIG);
+        assertStatus(201, pushReferrer(CI, name, byCi));
+        assertStatus(201, pushReferrer(TAGGER, name, byTagger));
+        assertEquals(List.of(byCi.digest()), referrers(CI, name, ghost.digest()));
+        assertEquals(List.of(byTagger.digest()), referrers(TAGGER, name, ghost.digest()));
+        assertEquals(List.of(), referrers(READER, name, ghost.digest()));
     }
 }

@@ -2,12 +2,10 @@ package dlrepo.registry;
 
 import static dlrepo.registry.Reg.JSON;
 import static dlrepo.registry.Reg.assertStatus;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dlrepo.TestServer;
 import dlrepo.registry.Reg.Blob;
@@ -303,17 +301,5 @@ final class OciClient {
         List<JsonNode> l = referrersFile(container).getOrDefault(subject, List.of());
         assertEquals(expected.stream().sorted().toList(), l.stream().map(d -> d.get("digest").asText()).toList(),
                 ".referrers of " + container + " for " + subject);
-    }
-
-    /** The digests of an array of descriptors. */
-    static List<String> digests(ArrayNode a) {
-        List<String> out = new ArrayList<>();
-        a.forEach(d -> out.add(d.get("digest").asText()));
-        return out;
-    }
-
-    /** Asserts byte equality of a fetched blob with what was pushed. */
-    static void assertBlob(Blob expected, byte[] got) {
-        assertArrayEquals(expected.data(), got, expected.digest());
     }
 }

@@ -97,11 +97,7 @@ record Manifest(byte[] bytes, Digest digest, String mediaType, List<Digest> blob
             }
             subject = digest(root.get("subject"), "subject.digest");
         }
-        JsonNode annotations = root.get("annotations");
-        if (annotations != null && !annotations.isObject() && !annotations.isNull()) {
-            throw RegistryError.manifestInvalid("\"annotations\" is not an object");
-        }
-        ObjectNode notes = annotations instanceof ObjectNode o && o.size() > 0 ? o : null;
+        ObjectNode notes = root.get("annotations") instanceof ObjectNode o && o.size() > 0 ? o : null;
         return new Manifest(bytes, Digest.of(bytes), mediaType, List.copyOf(blobs), List.copyOf(children), subject,
                 artifactType, notes);
     }

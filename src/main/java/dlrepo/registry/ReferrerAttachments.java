@@ -1,7 +1,6 @@
 package dlrepo.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dlrepo.fs.ArtifactFormat;
 import dlrepo.fs.ContainerImage;
 import dlrepo.fs.Digest;

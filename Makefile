@@ -3,6 +3,7 @@
 #                  (make run PORT=8080 ROOT=$HOME/dlrepo-try: another port, root folder)
 #   make check     the whole test suite
 #   make readme-check  run the README's commands against a make run of its own
+#   make conformance   the OCI conformance suite against a "make run" already listening on PORT
 #   make           the jar, the man pages and the class list of the launcher
 #   make install   DESTDIR=... PREFIX=/usr (default PREFIX: /usr/local)
 #   make deb       the Debian package, in target/deb/ (dpkg-buildpackage -b)
@@ -31,7 +32,7 @@ DOCDIR = $(PREFIX)/share/doc/dlrepo
 SYSTEMDUNITDIR ?= /lib/systemd/system
 SYSCONFDIR ?= /etc
 
-.PHONY: all jar man run check readme-check install deb clean
+.PHONY: all jar man run check readme-check conformance install deb clean
 
 all: jar man $(CLASSLIST)
 
@@ -77,6 +78,16 @@ check:
 # every "$ " line of README.md, in order, against "make run" on a free port
 readme-check:
 	sh tests/readme-check.sh
+
+# The official OCI distribution-spec conformance suite (a ready binary outside the
+# tree, ../shared/tools/oci-conformance/; OciConformanceSuiteTest runs it in "make
+# check") against the "make run" listening on PORT (auth disabled, so a mount without
+# ?from= succeeds: OCI_AUTOMATIC_CROSSMOUNT=1). Results stay in a temporary folder.
+OCI_CONFORMANCE ?= $(firstword $(DLREPO_OCI_CONFORMANCE) \
+	$(wildcard ../shared/tools/oci-conformance/run.sh ../../shared/tools/oci-conformance/run.sh))
+conformance:
+	@[ -n "$(OCI_CONFORMANCE)" ] || { echo "no ../shared/tools/oci-conformance/run.sh: set OCI_CONFORMANCE=<path of run.sh>" >&2; exit 1; }
+	OCI_AUTOMATIC_CROSSMOUNT=1 bash $(OCI_CONFORMANCE) http://127.0.0.1:$(PORT) conf/job1 conf/job2
 
 # Installs what "make" builds.
 install: all

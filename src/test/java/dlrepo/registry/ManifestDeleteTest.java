@@ -116,7 +116,7 @@ class ManifestDeleteTest {
         assertError(call(CI, "GET", "/v2/" + name + "/manifests/v2", null), 404, "MANIFEST_UNKNOWN");
         assertError(call(CI, "GET", "/v2/" + name + "/manifests/" + img.digest(), null), 404, "MANIFEST_UNKNOWN");
         assertEquals(200, manifestStatus(name, "v3"), "an image with another manifest stays");
-        assertEquals(List.of("latest", "v3"), tags(name));
+        assertEquals(List.of("v3"), tags(name));
         Path root = s.root().resolve("branches").resolve(branch);
         assertFalse(Files.exists(root.resolve("v1/app/container")));
         assertFalse(Files.exists(root.resolve("v2/app/container")));
@@ -157,7 +157,7 @@ class ManifestDeleteTest {
         assertError(call(CI, "GET", "/v2/" + name + "/manifests/v1", null), 404, "MANIFEST_UNKNOWN");
         assertEquals(200, manifestStatus(name, "v2"));
         assertEquals(200, manifestStatus(name, img.digest()), "still in v2");
-        assertEquals(List.of("latest", "v2"), tags(name));
+        assertEquals(List.of("v2"), tags(name));
         assertError(delete(CI, name, "v1"), 404, "MANIFEST_UNKNOWN");
         // a tag is spelt in any case on reads and deletes
         assertStatus(202, delete(CI, name, "V2"));

@@ -1,5 +1,7 @@
 package dlrepo.registry;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dlrepo.fs.ArtifactFormat;
 import dlrepo.fs.ContainerImage;
 import dlrepo.fs.Digest;
@@ -12,6 +14,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -27,7 +32,8 @@ import java.util.Optional;
  * to, only its pusher reads it back; so does a referrer waiting for its subject
  * ({@link Referrers}), and what it links, as long as it is listed;</li>
  * <li>or, without authentication (everyone may read everything), is anywhere in the store,
- * as the registry always answered.</li>
+ * as the registry always answered; but a manifest deleted from that name answers 404 there
+ * at once ({@link #deleted}).</li>
  * </ol>
  * A manifest's references must pass the same rule when it is pushed. A mount brings a blob
  * into a name (rule 2) only if the caller may reach it through the {@code from} image or
@@ -41,6 +47,9 @@ final class ImageContent {
     private final Access access;
     private final ReadableCopies copies;
     private final PendingBlobs pending;
+    /** {@code <name>@<digest>} of what deletes removed, while the store may still hold it ({@link #deleted}). */
+    private final Cache<String, Boolean> deleted = Caffeine.newBuilder()
+            .maximumSize(100_000).expireAfterWrite(Duration.ofDays(1)).build();
     private final Referrers referrers;
 
     ImageContent(Storage storage, Access access, ReadableCopies copies, PendingBlobs pending, Referrers referrers) {
@@ -57,6 +66,7 @@ final class ImageContent {
      * when everyone may read everything.
      */
     void pushed(HttpServerExchange ex, ImageName image, PendingBlobs.Kind kind, Digest d) {
+        deleted.invalidate(key(image, d));
         if (!copies.everythingReadable()) {
             pending.add(RequestUser.of(ex), image, kind, d);
         }
@@ -82,6 +92,28 @@ final class ImageContent {
     /** {@code d} is now in a manifest of {@code image}, tagged: it is no longer a pending push. */
     void tied(ImageName image, PendingBlobs.Kind kind, Digest d) {
         pending.remove(image, kind, d);
+        deleted.invalidate(key(image, d));
+    }
+
+    /**
+     * A delete removed manifests {@code ds} from {@code image}: without authentication rule
+     * 3 would serve them from the store until the GC collects them, so they answer 404
+     * through that name at once (unless a tag there still holds them), until pushed there
+     * again. Blobs stay readable until the GC, as after any delete.
+     */
+    void deleted(ImageName image, Collection<Digest> ds) {
+        if (copies.everythingReadable()) {
+            ds.forEach(d -> deleted.put(key(image, d), Boolean.TRUE));
+        }
+    }
+
+    /** Rule 3 for manifests: without authentication, any in the store but those deleted from that name. */
+    private boolean anywhere(ImageName image, Digest d) {
+        return copies.everythingReadable() && deleted.getIfPresent(key(image, d)) == null;
+    }
+
+    private static String key(ImageName image, Digest d) {
+        return image.name() + "@" + d;
     }
 
     /**
@@ -91,7 +123,11 @@ final class ImageContent {
      */
     boolean dropPendingManifest(HttpServerExchange ex, ImageName image, Digest d) throws IOException {
         if (copies.everythingReadable()) {
-            return looksLikeManifest(storage.blobs().path(d));
+            if (!anywhere(image, d) || !looksLikeManifest(storage.blobs().path(d))) {
+                return false;
+            }
+            deleted(image, List.of(d));
+            return true;
         }
         if (!pending.contains(RequestUser.of(ex), image, PendingBlobs.Kind.MANIFEST, d)) {
             return false;
@@ -139,7 +175,7 @@ final class ImageContent {
             return p;
         }
         Path blob = storage.blobs().path(d);
-        boolean reachable = copies.everythingReadable()
+        boolean reachable = anywhere(image, d)
                 || pending.contains(RequestUser.of(ex), image, PendingBlobs.Kind.MANIFEST, d)
                 || waitingLinks(ex, image, d);
         return reachable && looksLikeManifest(blob) ? Optional.of(blob) : Optional.empty();

@@ -171,6 +171,8 @@ final class ManifestEndpoint {
         }
         for (Map.Entry<String, ArtifactFormat> e : doomed.entrySet()) {
             try {
+                content.deleted(image, e.getValue().digests().entrySet().stream()
+                        .filter(f -> f.getKey().startsWith("manifests/")).map(Map.Entry::getValue).toList());
                 e.getValue().delete();
             } catch (RepoException r) {
                 switch (r.kind()) {

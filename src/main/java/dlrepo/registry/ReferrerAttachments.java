@@ -140,21 +140,26 @@ final class ReferrerAttachments {
         boolean deleted = false;
         for (Map.Entry<String, ContainerImage> e : holders.entrySet()) {
             ContainerImage img = e.getValue();
-            Optional<Linked> files = linkedIn(img, d);
-            Set<Digest> others = new LinkedHashSet<>();
-            files.ifPresent(l -> {
-                others.addAll(l.manifests());
-                others.addAll(l.blobs());
-            });
-            others.remove(d);
-            try {
-                deleted |= img.detach(d, others);
-            } catch (RepoException r) {
-                if (r.kind() == RepoException.Kind.BAD_REQUEST) {
-                    throw RegistryError.denied("Job " + image.parts().get(0) + "/" + e.getKey() + "/"
-                            + image.parts().get(1) + " is locked: unlock it to delete its referrer " + d);
+            // its own referrers (a signature of an SBOM) leave with it
+            for (Digest gone : withReferrersOf(img, d)) {
+                Set<Digest> files = new LinkedHashSet<>();
+                Set<Digest> manifests = new LinkedHashSet<>(List.of(gone));
+                linkedIn(img, gone).ifPresent(l -> {
+                    files.addAll(l.manifests());
+                    files.addAll(l.blobs());
+                    manifests.addAll(l.manifests());
+                });
+                files.remove(gone);
+                try {
+                    deleted |= img.detach(gone, files);
+                } catch (RepoException r) {
+                    if (r.kind() == RepoException.Kind.BAD_REQUEST) {
+                        throw RegistryError.denied("Job " + image.parts().get(0) + "/" + e.getKey() + "/"
+                                + image.parts().get(1) + " is locked: unlock it to delete its referrer " + d);
+                    }
+                    throw r;
                 }
-                throw r;
+                content.deleted(image, manifests);
             }
         }
         Optional<Referrers.Waiting> w = referrers.waiting(image, d);
@@ -163,6 +168,25 @@ final class ReferrerAttachments {
             deleted = true;
         }
         return deleted;
+    }
+
+    /** {@code d} and the referrers linked into {@code img} that refer to it, transitively. */
+    private static Set<Digest> withReferrersOf(ContainerImage img, Digest d) throws IOException {
+        Set<Digest> all = new LinkedHashSet<>();
+        Deque<Digest> queue = new ArrayDeque<>(List.of(d));
+        while (!queue.isEmpty()) {
+            Digest next = queue.poll();
+            if (all.add(next)) {
+                for (JsonNode r : img.referrers(next)) {
+                    try {
+                        queue.add(Digest.parse(r.path("digest").asText("")));
+                    } catch (RepoException e) {
+                        // not a digest: nothing linked under it
+                    }
+                }
+            }
+        }
+        return all;
     }
 
     /** Links {@code group} into one image; false if it no longer holds the subject. */

@@ -66,8 +66,8 @@ final class ReferrerAttachments {
 
     /**
      * Referrer {@code m}, pushed by digest (its bytes and blobs are in the store): linked
-     * into every tag of the name whose image holds its subject, with the referrers waiting
-     * for it; else it waits. All or nothing: DENIED if one of those tags is in a locked job
+     * into every tag of the name that the caller may read and whose image holds its
+     * subject, with the referrers waiting for it; else it waits. All or nothing: DENIED if one of those tags is in a locked job
      * or the caller may not push to it. Under the name's lock.
      */
     void pushed(HttpServerExchange ex, ImageName image, Manifest m) throws IOException {
@@ -84,8 +84,9 @@ final class ReferrerAttachments {
         Map<String, ArtifactFormat> targets = new TreeMap<>();
         for (Map.Entry<String, ArtifactFormat> e : image.formats().entrySet()) {
             ContainerImage img = new ContainerImage(e.getValue());
-            if (img.exists() && img.manifestFile(m.subject()).isPresent()) {
-                String path = "/v2/" + image.name() + "/manifests/" + e.getKey();
+            String path = "/v2/" + image.name() + "/manifests/" + e.getKey();
+            // a tag the caller may not read is left alone, and never named in an answer
+            if (access.canRead(ex, path) && img.exists() && img.manifestFile(m.subject()).isPresent()) {
                 if (!access.canAdd(ex, path)) {
                     throw RegistryError.denied("May not push to " + path + ", which holds " + m.subject()
                             + ": the referrer " + m.digest() + " would be linked there");

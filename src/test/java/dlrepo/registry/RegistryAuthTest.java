@@ -42,6 +42,7 @@ class RegistryAuthTest {
     static final String NOT_V1 = basic("notv1", "notv1-pass");
     static final String NOT_REF_V1 = basic("notrefv1", "notrefv1-pass");
     static final String TAGGER = basic("tagger", "tagger-pass");
+    static final String BLIND = basic("blind", "blind-pass");
     static Image publicImage;
     static Image mainImage;
     static Image secretImage;
@@ -56,7 +57,7 @@ class RegistryAuthTest {
         Path acls = Files.createDirectory(dir.resolve("acls"));
         Files.writeString(dir.resolve("auth"), "ci:ci-pass:ci\nreader:reader-pass:readers\noutsider:outsider-pass:others\n"
                 + "mainonly:mainonly-pass:mainonly\nnotv1:notv1-pass:notv1\nnotrefv1:notrefv1-pass:notrefv1\n"
-                + "tagger:tagger-pass:tagger\n");
+                + "tagger:tagger-pass:tagger\nblind:blind-pass:blind\n");
         Files.writeString(acls.resolve("ci"), "ra /v2/**\nr /branches/**\n");
         Files.writeString(acls.resolve("readers"), "r /v2/** !/v2/secret/**\n");
         Files.writeString(acls.resolve("others"), "r /branches/**\n");
@@ -64,6 +65,7 @@ class RegistryAuthTest {
         Files.writeString(acls.resolve("notv1"), "r /v2/** !/v2/main/app/manifests/v1\n");
         Files.writeString(acls.resolve("ANONYMOUS"), "r /v2/public/**\n");
         Files.writeString(acls.resolve("notrefv1"), "r /v2/** !/v2/main/refacl/manifests/v1\n");
+        Files.writeString(acls.resolve("blind"), "ra /v2/main/refblind/** !/v2/main/refblind/manifests/v1\n");
         Files.writeString(acls.resolve("tagger"), "r /v2/**\nra /v2/main/refacl/** !/v2/main/refacl/manifests/v1\n");
         s = TestServer.start(Map.of("DLREPO_AUTH_DISABLED", "0", "DLREPO_AUTH_FILE", dir.resolve("auth").toString(),
                 "DLREPO_ACLS_DIR", acls.toString(), "DLREPO_TAG_CLEANUP_PERIOD", "0"));
@@ -284,5 +286,24 @@ class RegistryAuthTest {
         assertEquals(List.of(byCi.digest()), referrers(CI, name, ghost.digest()));
         assertEquals(List.of(byTagger.digest()), referrers(TAGGER, name, ghost.digest()));
         assertEquals(List.of(), referrers(READER, name, ghost.digest()));
+    }
+
+    /**
+     * A tag the pusher of a referrer may not read is none of her business: the referrer is
+     * linked into the tags she may read (and push to) only, and no answer names the other one.
+     */
+    @Test
+    void aReferrerPushNeverRevealsAnUnreadableTag() throws Exception {
+        String name = "main/refblind";
+        Image subject = push(CI, name, "v1");
+        assertStatus(201, call(CI, "PUT", "/v2/" + name + "/manifests/v2", subject.bytes(), "Content-Type",
+                subject.mediaType()));
+        Image sig = ReferrersTest.referrer(subject, "application/vnd.example.sig", Reg.OCI_CONFIG);
+        HttpResponse<String> r = pushReferrer(BLIND, name, sig);
+        assertStatus(201, r);
+        assertFalse(r.body().contains("v1"), r.body());
+        assertEquals(List.of(sig.digest()), referrers(BLIND, name, subject.digest()));
+        assertTrue(Files.exists(s.root().resolve("branches/main/v2/refblind/container/.referrers")));
+        assertFalse(Files.exists(s.root().resolve("branches/main/v1/refblind/container/.referrers")));
     }
 }

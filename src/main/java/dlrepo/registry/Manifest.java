@@ -30,6 +30,19 @@ record Manifest(byte[] bytes, Digest digest, String mediaType, List<Digest> blob
     }
 
     /** The descriptor of this manifest in a referrers list (OCI distribution 1.1). */
+    /** What a referrer's descriptor may carry: it is copied into every listing of its subject's referrers. */
+    static final int MAX_REFERRER_DESCRIPTION = 16 * 1024;
+
+    /** MANIFEST_INVALID when this referrer's descriptor (annotations, artifactType) is too large to be listed. */
+    void checkReferrerSize() {
+        int size = descriptor().toString().length();
+        if (size > MAX_REFERRER_DESCRIPTION) {
+            throw RegistryError.manifestInvalid("A referrer's annotations and artifactType take at most "
+                    + MAX_REFERRER_DESCRIPTION + " characters (they are copied into each referrers listing): "
+                    + "this one takes " + size);
+        }
+    }
+
     ObjectNode descriptor() {
         try {
             return dlrepo.fs.ContainerImage.descriptor(JSON.readTree(bytes), mediaType, digest, bytes.length);

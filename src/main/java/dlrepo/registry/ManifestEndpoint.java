@@ -219,6 +219,9 @@ final class ManifestEndpoint {
             throw RegistryError.unsupported(ref + " is an alias and cannot be pushed");
         }
         Manifest m = Manifest.parse(body(ex), ex.getRequestHeaders().getFirst(Headers.CONTENT_TYPE));
+        if (m.subject() != null) {
+            m.checkReferrerSize();
+        }
         BlobStore blobs = storage.blobs();
         if (ref.startsWith("sha256:")) {
             if (!digest(ref).equals(m.digest())) {

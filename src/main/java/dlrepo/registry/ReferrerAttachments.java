@@ -38,6 +38,8 @@ import org.slf4j.LoggerFactory;
  */
 final class ReferrerAttachments {
     private static final Logger LOG = LoggerFactory.getLogger(ReferrerAttachments.class);
+    /** Referrers of one subject in one image: bounds what a listing reads. */
+    static final int MAX_PER_SUBJECT = 1000;
 
     /** The files a referrer links (its manifest, an index's children, their blobs). */
     record Linked(Digest digest, Set<Digest> manifests, Set<Digest> blobs) {
@@ -93,6 +95,12 @@ final class ReferrerAttachments {
                 }
                 if (e.getValue().job().isLocked()) {
                     throw locked(image, e.getKey(), m.subject());
+                }
+                List<JsonNode> listed = img.referrers(m.subject());
+                if (listed.size() >= MAX_PER_SUBJECT && listed.stream()
+                        .noneMatch(d -> d.path("digest").asText().equals(m.digest().toString()))) {
+                    throw RegistryError.denied(m.subject() + " already has " + MAX_PER_SUBJECT + " referrers in "
+                            + path + ": delete some first");
                 }
                 targets.put(e.getKey(), e.getValue());
             }

@@ -604,4 +604,41 @@ class ReferrersTest {
         assertFalse(Files.exists(entry(name, "v1", "manifests", sig.digest())));
         assertFalse(Files.exists(container(name, "v1").resolve(".referrers")));
     }
+
+    /**
+     * What a listing copies is bounded: a referrer's annotations (16 KiB with its type),
+     * and the referrers of one subject in one image (1,000; the listing reads them all).
+     */
+    @Test
+    void referrersAreBounded() throws Exception {
+        String name = name();
+        Image subject = Reg.pushImage(s, name, "v1", Reg.OCI_MANIFEST, 1, 100);
+        Image sig = referrer(s, name, subject, "application/vnd.example.sig", Reg.OCI_CONFIG);
+        ObjectNode big = (ObjectNode) JSON.readTree(sig.bytes());
+        big.putObject("annotations").put("org.example.note", "x".repeat(17_000));
+        byte[] bytes = big.toString().getBytes(StandardCharsets.UTF_8);
+        JsonNode refused = assertError(Reg.putManifest(s, name, TestServer.digest(bytes), Reg.OCI_MANIFEST, bytes),
+                400, "MANIFEST_INVALID");
+        assertTrue(refused.toString().contains("16384"), refused.toString());
+        assertEquals(List.of(), digests(referrers(s, name, subject.digest(), null)));
+
+        // an image whose index already lists 1,000 referrers of the subject takes no more
+        assertStatus(201, Reg.putManifest(s, name, sig.digest(), sig));
+        Path index = container(name, "v1").resolve(".referrers");
+        ObjectNode full = (ObjectNode) JSON.readTree(Files.readAllBytes(index));
+        ArrayNode list = (ArrayNode)
+                full.get(subject.digest());
+        for (int i = 1; i < 1000; i++) {
+            ObjectNode d = list.get(0).deepCopy();
+            d.put("digest", TestServer.digest(("fake" + i).getBytes(StandardCharsets.UTF_8)));
+            list.add(d);
+        }
+        Files.write(index, full.toString().getBytes(StandardCharsets.UTF_8));
+        Image more = referrer(s, name, subject, "application/vnd.example.sig", Reg.OCI_CONFIG);
+        JsonNode denied = assertError(Reg.putManifest(s, name, more.digest(), more), 403, "DENIED");
+        assertTrue(denied.toString().contains("1000 referrers"), denied.toString());
+        assertFalse(Files.exists(entry(name, "v1", "manifests", more.digest())));
+        // the one already there may be pushed again
+        assertStatus(201, Reg.putManifest(s, name, sig.digest(), sig));
+    }
 }

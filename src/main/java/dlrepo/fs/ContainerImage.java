@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -192,19 +193,28 @@ public final class ContainerImage {
      * as {@code .referrers} lists them (empty if none, or no image).
      */
     public List<JsonNode> referrers(Digest subject) throws IOException {
+        return referrersBySubject().getOrDefault(subject.toString(), List.of());
+    }
+
+    /** The whole {@code .referrers} index: subject digest to descriptors (empty when absent or not JSON). */
+    public Map<String, List<JsonNode>> referrersBySubject() throws IOException {
         Optional<byte[]> bytes = Disk.readIfExists(format.path().resolve(REFERRERS));
         if (bytes.isEmpty()) {
-            return List.of();
+            return Map.of();
         }
         JsonNode index;
         try {
             index = JSON.readTree(bytes.get());
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             LOG.warn("{}: {} is not JSON: ignored", format.path(), REFERRERS);
-            return List.of();
+            return Map.of();
         }
-        List<JsonNode> out = new ArrayList<>();
-        index.path(subject.toString()).forEach(out::add);
+        Map<String, List<JsonNode>> out = new HashMap<>();
+        index.fields().forEachRemaining(e -> {
+            List<JsonNode> list = new ArrayList<>();
+            e.getValue().forEach(list::add);
+            out.put(e.getKey(), list);
+        });
         return out;
     }
 
@@ -242,10 +252,19 @@ public final class ContainerImage {
      * there is none. Under the format's lock.
      */
     void writeReferrers(Map<String, Digest> entries, Disk disk) throws IOException {
+        // a descriptor is a function of the manifest's bytes: those already indexed are not read again
+        Map<String, Map.Entry<String, JsonNode>> known = new HashMap<>();
+        referrersBySubject().forEach((subject, list) -> list.forEach(
+                d -> known.put(d.path("digest").asText(), Map.entry(subject, d))));
         SortedMap<String, SortedMap<String, JsonNode>> index = new TreeMap<>();
         for (Map.Entry<String, Digest> e : entries.entrySet()) {
             Digest d = e.getValue();
             if (!e.getKey().equals(rel("manifests", d))) {
+                continue;
+            }
+            Map.Entry<String, JsonNode> indexed = known.get(d.toString());
+            if (indexed != null) {
+                index.computeIfAbsent(indexed.getKey(), k -> new TreeMap<>()).put(d.toString(), indexed.getValue());
                 continue;
             }
             Optional<JsonNode> m = readManifest(e.getKey());

@@ -249,12 +249,13 @@ final class ReferrerAttachments {
      */
     List<Linked> closure(HttpServerExchange ex, ImageName image, String tag, Set<Digest> roots) throws IOException {
         Map<Digest, Linked> found = new LinkedHashMap<>();
-        List<ContainerImage> others = new ArrayList<>();
+        // each tag's index read once, not once per referrer found
+        Map<ContainerImage, Map<String, List<JsonNode>>> others = new LinkedHashMap<>();
         for (Map.Entry<String, ArtifactFormat> e : image.formats().entrySet()) {
             if (e.getKey().equals(tag) || access.canRead(ex, "/v2/" + image.name() + "/manifests/" + e.getKey())) {
                 ContainerImage img = new ContainerImage(e.getValue());
                 if (img.exists()) {
-                    others.add(img);
+                    others.put(img, img.referrersBySubject());
                 }
             }
         }
@@ -266,9 +267,11 @@ final class ReferrerAttachments {
             for (Referrers.Waiting w : referrers.waitingFor(image, subject)) {
                 candidates.add(new Linked(w.digest(), w.manifests(), w.blobs()));
             }
-            for (ContainerImage img : others) {
-                for (JsonNode d : img.referrers(subject)) {
-                    linkedIn(img, d).ifPresent(candidates::add);
+            for (Map.Entry<ContainerImage, Map<String, List<JsonNode>>> o : others.entrySet()) {
+                for (JsonNode d : o.getValue().getOrDefault(subject.toString(), List.of())) {
+                    if (!seen.contains(digestOf(d))) {
+                        linkedIn(o.getKey(), d).ifPresent(candidates::add);
+                    }
                 }
             }
             for (Linked l : candidates) {
@@ -279,6 +282,14 @@ final class ReferrerAttachments {
             }
         }
         return new ArrayList<>(found.values());
+    }
+
+    private static Digest digestOf(JsonNode descriptor) {
+        try {
+            return Digest.parse(descriptor.path("digest").asText(""));
+        } catch (RepoException e) {
+            return null;
+        }
     }
 
     /** What referrer {@code d} (a descriptor of {@code img}'s {@code .referrers}) links there. */

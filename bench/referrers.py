@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Driver of bench/referrers (one server, one round): see bench/referrers.
 
-  referrers.py push <port> <pid> <name> <count> [<wrk-seconds> <checkpoints>]
+  referrers.py push <port> <pid> <name> <count> [<wrk-seconds> <checkpoints> [<tags>]]
 
-Pushes a small image by tag (v1), then <count> referrers of its manifest by digest (each
+Pushes a small image by tag (v1, and v2... up to <tags>), then <count> referrers of its manifest by digest (each
 with a unique 64-byte layer, blobs uploaded before, untimed), timing each manifest PUT and
 reading the server's CPU (utime + stime) around each block of 100 PUTs. At each count of
 <checkpoints> (e.g. 10,100,1000) and wrk-seconds > 0, measures GET throughput with wrk on
@@ -106,11 +106,13 @@ def wrk(port, path, seconds, pid):
             "non2xx": int(non2xx.group(1)) if non2xx else 0}
 
 
-def push(port, pid, name, count, wrk_s=0, checkpoints=""):
+def push(port, pid, name, count, wrk_s=0, checkpoints="", tags=1):
     c = Client(port)
     img = image(name, c)
     c.blob(name, EMPTY)
     c.manifest(name, "v1", img)
+    for k in range(2, tags + 1):
+        c.manifest(name, f"v{k}", img)
     subject = (digest(img), len(img))
     points = {int(x) for x in checkpoints.split(",") if x}
     times, cpu, gets = [], [], {}
@@ -158,7 +160,8 @@ def tagpush(port, pid, name, tag):
 if __name__ == "__main__":
     a = sys.argv[1:]
     if a[0] == "push":
-        push(int(a[1]), int(a[2]), a[3], int(a[4]), int(a[5]) if len(a) > 5 else 0, a[6] if len(a) > 6 else "")
+        push(int(a[1]), int(a[2]), a[3], int(a[4]), int(a[5]) if len(a) > 5 else 0, a[6] if len(a) > 6 else "",
+             int(a[7]) if len(a) > 7 else 1)
     elif a[0] == "tagpush":
         tagpush(int(a[1]), int(a[2]), a[3], a[4])
     else:

@@ -140,8 +140,7 @@ final class ReferrerAttachments {
                             .map(m -> m.subject() != null).orElse(false)) {
                 access.check(ex, path);
                 if (e.getValue().job().isLocked()) {
-                    throw RegistryError.denied("Job " + image.parts().get(0) + "/" + e.getKey() + "/"
-                            + image.parts().get(1) + " is locked: unlock it to delete its referrer " + d);
+                    throw lockedReferrer(image, e.getKey(), d);
                 }
                 holders.put(e.getKey(), img);
             }
@@ -163,8 +162,7 @@ final class ReferrerAttachments {
                     deleted |= img.detach(gone, files);
                 } catch (RepoException r) {
                     if (r.kind() == RepoException.Kind.BAD_REQUEST) {
-                        throw RegistryError.denied("Job " + image.parts().get(0) + "/" + e.getKey() + "/"
-                                + image.parts().get(1) + " is locked: unlock it to delete its referrer " + d);
+                        throw lockedReferrer(image, e.getKey(), d);
                     }
                     throw r;
                 }
@@ -181,16 +179,16 @@ final class ReferrerAttachments {
 
     /** {@code d} and the referrers linked into {@code img} that refer to it, transitively. */
     private static Set<Digest> withReferrersOf(ContainerImage img, Digest d) throws IOException {
+        Map<String, List<JsonNode>> index = img.referrersBySubject();
         Set<Digest> all = new LinkedHashSet<>();
         Deque<Digest> queue = new ArrayDeque<>(List.of(d));
         while (!queue.isEmpty()) {
             Digest next = queue.poll();
             if (all.add(next)) {
-                for (JsonNode r : img.referrers(next)) {
-                    try {
-                        queue.add(Digest.parse(r.path("digest").asText("")));
-                    } catch (RepoException e) {
-                        // not a digest: nothing linked under it
+                for (JsonNode r : index.getOrDefault(next.toString(), List.of())) {
+                    Digest referrer = digestOf(r);
+                    if (referrer != null) {
+                        queue.add(referrer);
                     }
                 }
             }
@@ -234,6 +232,11 @@ final class ReferrerAttachments {
         }
     }
 
+    private static dlrepo.http.HttpError lockedReferrer(ImageName image, String tag, Digest referrer) {
+        return RegistryError.denied("Job " + image.parts().get(0) + "/" + tag + "/" + image.parts().get(1)
+                + " is locked: unlock it to delete its referrer " + referrer);
+    }
+
     private static dlrepo.http.HttpError locked(ImageName image, String tag, Digest subject) {
         return RegistryError.denied("Tag " + tag + " holds " + subject + " but job " + image.parts().get(0) + "/"
                 + tag + "/" + image.parts().get(1) + " is locked: attach signatures and other referrers before"
@@ -269,8 +272,9 @@ final class ReferrerAttachments {
             }
             for (Map.Entry<ContainerImage, Map<String, List<JsonNode>>> o : others.entrySet()) {
                 for (JsonNode d : o.getValue().getOrDefault(subject.toString(), List.of())) {
-                    if (!seen.contains(digestOf(d))) {
-                        linkedIn(o.getKey(), d).ifPresent(candidates::add);
+                    Digest referrer = digestOf(d);
+                    if (referrer != null && !seen.contains(referrer)) {
+                        linkedIn(o.getKey(), referrer).ifPresent(candidates::add);
                     }
                 }
             }
@@ -284,20 +288,12 @@ final class ReferrerAttachments {
         return new ArrayList<>(found.values());
     }
 
+    /** The digest of a descriptor of {@code .referrers}; null if it is not one (nothing is linked under it). */
     private static Digest digestOf(JsonNode descriptor) {
         try {
             return Digest.parse(descriptor.path("digest").asText(""));
         } catch (RepoException e) {
             return null;
-        }
-    }
-
-    /** What referrer {@code d} (a descriptor of {@code img}'s {@code .referrers}) links there. */
-    private static Optional<Linked> linkedIn(ContainerImage img, JsonNode descriptor) throws IOException {
-        try {
-            return linkedIn(img, Digest.parse(descriptor.path("digest").asText("")));
-        } catch (RepoException e) {
-            return Optional.empty();
         }
     }
 

@@ -83,7 +83,7 @@ readme-check:
 # tree, ../shared/tools/oci-conformance/; OciConformanceSuiteTest runs it in "make
 # check") against the "make run" listening on PORT (auth disabled, so a mount without
 # ?from= succeeds: OCI_AUTOMATIC_CROSSMOUNT=1). Results stay in a temporary folder.
-OCI_CONFORMANCE ?= $(firstword $(DLREPO_OCI_CONFORMANCE) \
+OCI_CONFORMANCE ?= $(firstword $(OCI_CONFORMANCE_SUITE) \
 	$(wildcard ../shared/tools/oci-conformance/run.sh ../../shared/tools/oci-conformance/run.sh))
 conformance:
 	@[ -n "$(OCI_CONFORMANCE)" ] || { echo "no ../shared/tools/oci-conformance/run.sh: set OCI_CONFORMANCE=<path of run.sh>" >&2; exit 1; }

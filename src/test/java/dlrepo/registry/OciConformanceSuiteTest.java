@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The official OCI distribution-spec conformance suite (v1.1.1, all four workflows: pull,
  * push, content discovery, content management) against a daemon of the test: every spec
  * passes, without and with authentication. The suite is a ready binary outside the tree
- * ({@code ../shared/tools/oci-conformance/run.sh}, or {@code DLREPO_OCI_CONFORMANCE}); the
+ * ({@code ../shared/tools/oci-conformance/run.sh}, or {@code OCI_CONFORMANCE_SUITE}); the
  * test fails, never skips, when it is missing.
  */
 class OciConformanceSuiteTest {
@@ -32,9 +32,9 @@ class OciConformanceSuiteTest {
     static final int MIN_PASSED = 74;
     private static final Pattern LAST = Pattern.compile("oci-conformance: (\\d+) passed, (\\d+) failed, (\\d+) skipped");
 
-    /** {@code DLREPO_OCI_CONFORMANCE}, else {@code shared/tools/...} in the nearest ancestor of the project folder ({@code ../shared} on CI, {@code ../../shared} from a worktree). */
+    /** {@code OCI_CONFORMANCE_SUITE}, else {@code shared/tools/...} in the nearest ancestor of the project folder ({@code ../shared} on CI, {@code ../../shared} from a worktree). */
     static Path suite() {
-        String env = System.getenv("DLREPO_OCI_CONFORMANCE");
+        String env = System.getenv("OCI_CONFORMANCE_SUITE");
         if (env != null && !env.isEmpty()) {
             return Path.of(env);
         }
@@ -77,7 +77,7 @@ class OciConformanceSuiteTest {
         Path suite = suite();
         if (!Files.isRegularFile(suite)) {
             fail("OCI conformance suite not found at " + suite + ": it is ../shared/" + SUITE.substring(7)
-                    + " next to the project (or set DLREPO_OCI_CONFORMANCE to its run.sh)");
+                    + " next to the project (or set OCI_CONFORMANCE_SUITE to its run.sh)");
         }
         Path out = results.resolve("run.out");
         ProcessBuilder pb = new ProcessBuilder("bash", suite.toString(), "http://127.0.0.1:" + s.port(),

@@ -159,7 +159,8 @@ final class UploadSessions {
         this.blobs = blobs;
         this.sessions = Caffeine.newBuilder().expireAfterAccess(idle)
                 .removalListener((String uuid, Session s, RemovalCause cause) -> {
-                    if (s != null) {
+                    // an explicit removal discards in remove(), before the request answers
+                    if (s != null && cause.wasEvicted()) {
                         discard(s);
                     }
                 }).build();
@@ -199,12 +200,15 @@ final class UploadSessions {
     }
 
     /**
-     * Forgets the session; its file is deleted unless it was moved into the store. Closed
-     * at once: the cache's removal listener runs later.
+     * Forgets the session; its file is deleted unless it was moved into the store. Done
+     * here rather than by the cache's removal listener, which runs later on another thread:
+     * once a cancel has answered, the file is gone.
      */
     void remove(Session s) {
         s.close();
-        sessions.invalidate(s.uuid);
+        if (sessions.asMap().remove(s.uuid, s)) {
+            discard(s);
+        }
     }
 
     private void discard(Session s) {

@@ -351,53 +351,73 @@ public final class ArtifactFormat extends Level {
      */
     public void replaceContents(Map<String, Digest> files, boolean allowContainer, ProductAccess who,
             LockedStep andThen) throws IOException {
-        BlobStore blobs = storage().blobs();
-        Disk disk = storage().disk();
         try (TreeLocks.Lease l = lock(true)) {
             checkWritable(allowContainer);
-            boolean created = !exists();
-            if (created) {
-                repository().products().checkJoin(job, who);
+            replaceLocked(files, digests(), who, andThen);
+        }
+    }
+
+    /** {@link #replaceContents} once its lock is held and the current entries ({@code before}) read. */
+    private void replaceLocked(Map<String, Digest> files, SortedMap<String, Digest> before, ProductAccess who,
+            LockedStep andThen) throws IOException {
+        BlobStore blobs = storage().blobs();
+        Disk disk = storage().disk();
+        boolean created = !exists();
+        if (created) {
+            repository().products().checkJoin(job, who);
+        }
+        // only what changes is looked at on disk: an entry kept is linked already, and a
+        // format of thousands of entries (an image with its referrers) changes by a few
+        Map<String, Digest> added = new TreeMap<>();
+        files.forEach((rel, d) -> {
+            if (!d.equals(before.get(rel))) {
+                added.put(rel, d);
             }
-            SortedMap<String, Digest> before = digests();
-            repository().changeUsage(() -> {
-                long delta = 0;
-                for (Map.Entry<String, Digest> e : files.entrySet()) {
-                    file(e.getKey());
-                    Digest d = e.getValue();
-                    delta += blobs.size(d).orElseThrow(() -> RepoException.notFound("Blob " + d + " not found"));
-                }
-                return delta - sizeOfFiles(before.keySet());
-            }, () -> {
-                job.create();
-                disk.createDirectories(path());
-                // dirty until done: a crash in between is repaired at start-up (recover)
-                disk.setFlag(path().resolve(".dirty"), true);
-                try (TreeLocks.Lease entries = lockEntries(true)) {
-                    for (String rel : before.keySet()) {
-                        Path p = files.containsKey(rel) ? null : fileOrNull(rel);
-                        if (p != null) {
-                            disk.delete(p);
-                        }
-                    }
-                    for (Map.Entry<String, Digest> e : files.entrySet()) {
-                        Path target = file(e.getKey());
-                        if (!e.getValue().equals(before.get(e.getKey())) || !Files.exists(target)) {
-                            prepareParent(target);
-                            blobs.link(e.getValue(), target);
-                        }
-                    }
-                    writeDigests(new TreeMap<>(files));
-                    andThen.run();
-                } catch (IOException | RuntimeException e) {
-                    repairAfter(e);
-                    throw e;
-                }
-                disk.setFlag(path().resolve(".dirty"), false);
-            });
-            if (created) {
-                joinProduct(who);
+        });
+        List<String> replaced = new ArrayList<>();
+        List<String> removed = new ArrayList<>();
+        before.forEach((rel, d) -> {
+            if (!files.containsKey(rel)) {
+                removed.add(rel);
+            } else if (added.containsKey(rel)) {
+                replaced.add(rel);
             }
+        });
+        repository().changeUsage(() -> {
+            long delta = 0;
+            for (Map.Entry<String, Digest> e : added.entrySet()) {
+                file(e.getKey());
+                Digest d = e.getValue();
+                delta += blobs.size(d).orElseThrow(() -> RepoException.notFound("Blob " + d + " not found"));
+            }
+            return delta - sizeOfFiles(removed) - sizeOfFiles(replaced);
+        }, () -> {
+            job.create();
+            disk.createDirectories(path());
+            // dirty until done: a crash in between is repaired at start-up (recover)
+            disk.setFlag(path().resolve(".dirty"), true);
+            try (TreeLocks.Lease entries = lockEntries(true)) {
+                for (String rel : removed) {
+                    Path p = fileOrNull(rel);
+                    if (p != null) {
+                        disk.delete(p);
+                    }
+                }
+                for (Map.Entry<String, Digest> e : added.entrySet()) {
+                    Path target = file(e.getKey());
+                    prepareParent(target);
+                    blobs.link(e.getValue(), target);
+                }
+                writeDigests(new TreeMap<>(files));
+                andThen.run();
+            } catch (IOException | RuntimeException e) {
+                repairAfter(e);
+                throw e;
+            }
+            disk.setFlag(path().resolve(".dirty"), false);
+        });
+        if (created) {
+            joinProduct(who);
         }
     }
 
@@ -419,9 +439,9 @@ public final class ArtifactFormat extends Level {
             }
             checkWritable(true);
             SortedMap<String, Digest> current = digests();
-            Map<String, Digest> files = change.apply(current);
+            Map<String, Digest> files = change.apply(java.util.Collections.unmodifiableSortedMap(current));
             if (!files.equals(current)) {
-                replaceContents(files, true, who, andThen);
+                replaceLocked(files, current, who, andThen);
             }
         }
     }
@@ -484,9 +504,7 @@ public final class ArtifactFormat extends Level {
 
     /** The bytes of {@code .digests} holding {@code digests}. */
     private static byte[] serialize(Map<String, Digest> digests) {
-        Map<String, String> out = new TreeMap<>();
-        digests.forEach((k, v) -> out.put(k, v.toString()));
-        return JsonFiles.serialize(out);
+        return JsonFiles.serialize(digests); // a Digest is written as its toString
     }
 
     /** After a failed whole rewrite: the format made consistent again (it is dirty), as at start-up. */

@@ -50,7 +50,7 @@ public final class JsonFiles {
     /** {@code {"a": "x", "b": 2}}: sorted keys, ", " and ": " separators, ASCII only. */
     public static byte[] serialize(Map<String, ?> map) {
         StringBuilder b = new StringBuilder("{");
-        new TreeMap<>(map).forEach((k, v) -> {
+        sorted(map).forEach((k, v) -> {
             if (b.length() > 1) {
                 b.append(", ");
             }
@@ -65,11 +65,30 @@ public final class JsonFiles {
         return b.append('}').toString().getBytes(StandardCharsets.US_ASCII);
     }
 
+    /** {@code map} in the order of its keys: itself when it is sorted so already. */
+    private static <V> SortedMap<String, V> sorted(Map<String, V> map) {
+        if (map instanceof SortedMap<String, V> s && s.comparator() == null) {
+            return s;
+        }
+        return new TreeMap<>(map);
+    }
+
     /** {@code s} as a JSON string, escaped as in {@link #serialize} (ASCII only, one line). */
     static String quote(String s) {
         StringBuilder b = new StringBuilder(s.length() + 2);
         quote(b, s);
         return b.toString();
+    }
+
+    /** Printable ASCII without a quote or backslash: written as it is (paths, digests). */
+    private static boolean plain(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The value of a JSON string ({@code "..."} with its escapes). */
@@ -82,6 +101,10 @@ public final class JsonFiles {
     }
 
     private static void quote(StringBuilder b, String s) {
+        if (plain(s)) {
+            b.append('"').append(s).append('"');
+            return;
+        }
         b.append('"');
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);

@@ -363,6 +363,53 @@ class ReferrersTest {
         }
     }
 
+    /**
+     * A user's usage stays the size of the files in her images through every change of an
+     * image's entries: referrers attached and detached, the tag pushed again over an index
+     * that keeps the signed image, then over another image. Each change looks on disk
+     * only at the entries it adds or drops, so this checks its sums against the disk.
+     */
+    @Test
+    void theUsageFollowsEveryChangeOfTheImage() throws Exception {
+        try (TestServer q = TestServer.start(Map.of("DLREPO_USER_QUOTA", "10000000", "DLREPO_TAG_CLEANUP_PERIOD",
+                "0"))) {
+            String user = Check.unique("uuser");
+            String name = "u/" + user + "/b/j";
+            Path tree = q.root().resolve("users/" + user + "/branches");
+            Image subject = Reg.pushImage(q, name, "t1", Reg.OCI_MANIFEST, 2, 1000);
+            assertUsageIsOnDisk(q, user, tree);
+            Image sig = referrer(q, name, subject, "application/vnd.example.sig", Reg.OCI_CONFIG);
+            Image sbom = referrer(q, name, subject, "application/spdx+json", Reg.OCI_CONFIG);
+            assertStatus(201, Reg.putManifest(q, name, sig.digest(), sig));
+            assertStatus(201, Reg.putManifest(q, name, sbom.digest(), sbom));
+            Image sigOfSbom = referrer(q, name, sbom, "application/vnd.example.sig", Reg.OCI_CONFIG);
+            assertStatus(201, Reg.putManifest(q, name, sigOfSbom.digest(), sigOfSbom));
+            assertUsageIsOnDisk(q, user, tree);
+            assertStatus(201, Reg.putManifest(q, name, "t2", subject));
+            assertUsageIsOnDisk(q, user, tree);
+            assertStatus(202, Reg.send(q, "DELETE", "/v2/" + name + "/manifests/" + sbom.digest(), null));
+            assertUsageIsOnDisk(q, user, tree);
+            assertStatus(201, Reg.putManifest(q, name, "t1", Reg.index(Reg.OCI_INDEX, List.of(subject),
+                    List.of("amd64"))));
+            assertUsageIsOnDisk(q, user, tree);
+            assertStatus(201, Reg.putManifest(q, name, "t1", Reg.pushBlobs(q, name, Reg.OCI_MANIFEST, "arm64", 1, 10)));
+            assertUsageIsOnDisk(q, user, tree);
+            assertEquals(List.of(sig.digest()), digests(referrers(q, name, subject.digest(), null)));
+        }
+    }
+
+    /** The user's counted usage is the size of the files of her formats (their dot files aside). */
+    private static void assertUsageIsOnDisk(TestServer q, String user, Path tree) throws Exception {
+        long onDisk;
+        try (var files = Files.walk(tree)) {
+            onDisk = files.filter(f -> Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS))
+                    .filter(f -> !tree.relativize(f).toString().matches("(.*/)?\\..*"))
+                    .mapToLong(f -> f.toFile().length()).sum();
+        }
+        String usage = q.anonymous().ok("/~" + user + "/").toString();
+        assertTrue(usage.contains("\"disk_usage\":" + onDisk + ","), onDisk + " on disk, counted: " + usage);
+    }
+
     private static HttpResponse<String> delete(String name, String ref) throws Exception {
         return Reg.send(s, "DELETE", "/v2/" + name + "/manifests/" + ref, null);
     }

@@ -145,7 +145,8 @@ public final class ContainerImage {
                     return after;
                 }
                 after.remove(mine);
-                Set<Digest> used = new HashSet<>();
+                // the tagged manifest stays even when only a referrer lists it (an index over the image)
+                Set<Digest> used = new HashSet<>(manifest().stream().toList());
                 for (Map.Entry<String, Digest> e : after.entrySet()) {
                     if (e.getKey().equals(rel("manifests", e.getValue()))) {
                         readManifest(e.getKey()).ifPresent(m -> used.addAll(references(m)));

@@ -364,6 +364,28 @@ class ReferrersTest {
     }
 
     /**
+     * An index referrer may list the tagged image itself as a child: deleting the referrer
+     * leaves the image whole. Before, the image's own manifest was unlinked with the
+     * referrer's children (no other manifest of the image references it) and the tag broke.
+     */
+    @Test
+    void deletingAnIndexReferrerOverTheImageKeepsTheImage() throws Exception {
+        String name = name();
+        Image subject = Reg.pushImage(s, name, "v1", Reg.OCI_MANIFEST, 1, 100);
+        Image idx = indexReferrer(subject, List.of(subject));
+        assertStatus(201, Reg.putManifest(s, name, idx.digest(), idx));
+        assertEquals(List.of(idx.digest()), digests(referrers(s, name, subject.digest(), null)));
+        assertStatus(202, delete(name, idx.digest()));
+        assertEquals(List.of(), digests(referrers(s, name, subject.digest(), null)));
+        assertTrue(Files.exists(entry(name, "v1", "manifests", subject.digest())));
+        assertTrue(Files.exists(entry(name, "v1", "blobs", subject.config().digest())));
+        HttpResponse<String> pulled = s.get("/v2/" + name + "/manifests/v1");
+        assertStatus(200, pulled);
+        assertEquals(subject.digest(), pulled.headers().firstValue("Docker-Content-Digest").orElse(null));
+        assertTrue(Files.readString(container(name, "v1").resolve(".digests")).contains(subject.hex()));
+    }
+
+    /**
      * A user's usage stays the size of the files in her images through every change of an
      * image's entries: referrers attached and detached, the tag pushed again over an index
      * that keeps the signed image, then over another image. Each change looks on disk

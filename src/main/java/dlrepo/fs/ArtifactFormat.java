@@ -374,15 +374,7 @@ public final class ArtifactFormat extends Level {
                 added.put(rel, d);
             }
         });
-        List<String> replaced = new ArrayList<>();
-        List<String> removed = new ArrayList<>();
-        before.forEach((rel, d) -> {
-            if (!files.containsKey(rel)) {
-                removed.add(rel);
-            } else if (added.containsKey(rel)) {
-                replaced.add(rel);
-            }
-        });
+        List<String> removed = before.keySet().stream().filter(rel -> !files.containsKey(rel)).toList();
         repository().changeUsage(() -> {
             long delta = 0;
             for (Map.Entry<String, Digest> e : added.entrySet()) {
@@ -390,6 +382,7 @@ public final class ArtifactFormat extends Level {
                 Digest d = e.getValue();
                 delta += blobs.size(d).orElseThrow(() -> RepoException.notFound("Blob " + d + " not found"));
             }
+            List<String> replaced = added.keySet().stream().filter(before::containsKey).toList();
             return delta - sizeOfFiles(removed) - sizeOfFiles(replaced);
         }, () -> {
             job.create();

@@ -14,11 +14,11 @@ import java.util.List;
  * what it references: an image manifest (Docker schema 2 or OCI) its config and layers,
  * an index (OCI image index or Docker manifest list) its child manifests. A referrer
  * (signature, SBOM, attestation) names the manifest it is about in {@code subject}
- * (null otherwise); {@code artifactType} is its own, else an image manifest's
- * {@code config.mediaType}, else null; {@code annotations} null when it has none.
+ * (null otherwise) and has the {@code descriptor} that lists it among the referrers of
+ * that subject (null for a manifest without subject).
  */
 record Manifest(byte[] bytes, Digest digest, String mediaType, List<Digest> blobs, List<Digest> children,
-        Digest subject, String artifactType, ObjectNode annotations) {
+        Digest subject, ObjectNode descriptor) {
     static final String DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
     static final String DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
     static final String OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
@@ -29,7 +29,6 @@ record Manifest(byte[] bytes, Digest digest, String mediaType, List<Digest> blob
         return !children.isEmpty() || mediaType.equals(OCI_INDEX) || mediaType.equals(DOCKER_LIST);
     }
 
-    /** The descriptor of this manifest in a referrers list (OCI distribution 1.1). */
     /** What a referrer's descriptor may carry: it is copied into every listing of its subject's referrers. */
     static final int MAX_REFERRER_DESCRIPTION = 16 * 1024;
 
@@ -40,14 +39,6 @@ record Manifest(byte[] bytes, Digest digest, String mediaType, List<Digest> blob
             throw RegistryError.manifestInvalid("A referrer's annotations and artifactType take at most "
                     + MAX_REFERRER_DESCRIPTION + " characters (they are copied into each referrers listing): "
                     + "this one takes " + size);
-        }
-    }
-
-    ObjectNode descriptor() {
-        try {
-            return dlrepo.fs.ContainerImage.descriptor(JSON.readTree(bytes), mediaType, digest, bytes.length);
-        } catch (IOException e) {
-            throw new IllegalStateException("parsed before", e);
         }
     }
 
@@ -68,7 +59,6 @@ record Manifest(byte[] bytes, Digest digest, String mediaType, List<Digest> blob
         String mediaType = root.path("mediaType").asText("");
         List<Digest> blobs = new ArrayList<>();
         List<Digest> children = new ArrayList<>();
-        String artifactType = text(root, "artifactType");
         if (root.has("manifests")) {
             if (!root.get("manifests").isArray()) {
                 throw RegistryError.manifestInvalid("\"manifests\" is not an array");
@@ -85,9 +75,6 @@ record Manifest(byte[] bytes, Digest digest, String mediaType, List<Digest> blob
                 throw RegistryError.manifestInvalid("no \"config\"");
             }
             blobs.add(digest(config, "config.digest"));
-            if (artifactType == null) {
-                artifactType = text(config, "mediaType");
-            }
             JsonNode layers = root.path("layers");
             if (!layers.isArray()) {
                 throw RegistryError.manifestInvalid("\"layers\" is not an array");
@@ -103,22 +90,18 @@ record Manifest(byte[] bytes, Digest digest, String mediaType, List<Digest> blob
                 mediaType = isManifestType(contentType) ? contentType : OCI_MANIFEST;
             }
         }
+        Digest digest = Digest.of(bytes);
         Digest subject = null;
+        ObjectNode descriptor = null;
         if (root.has("subject")) {
             if (!root.get("subject").isObject()) {
                 throw RegistryError.manifestInvalid("\"subject\" is not an object");
             }
             subject = digest(root.get("subject"), "subject.digest");
+            descriptor = dlrepo.fs.ContainerImage.descriptor(root, mediaType, digest, bytes.length);
         }
-        ObjectNode notes = root.get("annotations") instanceof ObjectNode o && o.size() > 0 ? o : null;
-        return new Manifest(bytes, Digest.of(bytes), mediaType, List.copyOf(blobs), List.copyOf(children), subject,
-                artifactType, notes);
-    }
-
-    /** A non-empty string field, or null. */
-    private static String text(JsonNode node, String field) {
-        JsonNode v = node.get(field);
-        return v != null && v.isTextual() && !v.asText().isEmpty() ? v.asText() : null;
+        return new Manifest(bytes, digest, mediaType, List.copyOf(blobs), List.copyOf(children), subject,
+                descriptor);
     }
 
     private static boolean isManifestType(String contentType) {

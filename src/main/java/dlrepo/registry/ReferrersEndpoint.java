@@ -24,7 +24,6 @@ import java.util.TreeMap;
  * and the waiting ones the caller may see ({@link ImageContent#waitingVisible}).
  */
 final class ReferrersEndpoint {
-    static final String INDEX = "application/vnd.oci.image.index.v1+json";
     private static final HttpString FILTERS_APPLIED = new HttpString("OCI-Filters-Applied");
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -68,8 +67,8 @@ final class ReferrersEndpoint {
         }
         ObjectNode index = JSON.createObjectNode();
         index.put("schemaVersion", 2);
-        index.put("mediaType", INDEX);
+        index.put("mediaType", Manifest.OCI_INDEX);
         index.putArray("manifests").addAll(found.values());
-        Responses.send(ex, 200, INDEX, JSON.writeValueAsBytes(index));
+        Responses.send(ex, 200, Manifest.OCI_INDEX, JSON.writeValueAsBytes(index));
     }
 }

@@ -31,11 +31,11 @@ import org.slf4j.LoggerFactory;
 public final class ContainerImage {
     private static final Logger LOG = LoggerFactory.getLogger(ContainerImage.class);
     private static final String MARKER = ".manifest";
-    private static final String REFERRERS = ".referrers";
+    static final String REFERRERS = ".referrers";
     private static final String OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
     private static final String OCI_INDEX = "application/vnd.oci.image.index.v1+json";
     /** The largest manifest the registry accepts, and so the largest read here. */
-    private static final long MAX_MANIFEST = 4 << 20;
+    static final long MAX_MANIFEST = 4 << 20;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ArtifactFormat format;
@@ -382,7 +382,8 @@ public final class ContainerImage {
         return Optional.empty();
     }
 
-    private static String rel(String kind, Digest d) {
+    /** The entry of {@code d} among the image's {@code kind} ("manifests" or "blobs"). */
+    public static String rel(String kind, Digest d) {
         return kind + "/sha256/" + d.hex().substring(0, 2) + "/" + d.hex();
     }
 }

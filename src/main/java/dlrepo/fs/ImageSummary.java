@@ -37,11 +37,7 @@ public record ImageSummary(Digest digest, String mediaType, List<Platform> platf
     /** Rows of one table: an index of thousands of children is summed up past these. */
     private static final int MAX_ROWS = 100;
     private static final int MAX_ANNOTATIONS = 20;
-    private static final long MAX_MANIFEST = 4 << 20;
     private static final long MAX_CONFIG = 1 << 20;
-    /** {@code .referrers} holds at most 1,000 descriptors per subject; a bigger file is not listed. */
-    private static final long MAX_REFERRERS_FILE = 32 << 20;
-    private static final String REFERRERS = ".referrers";
     private static final String BUILDKIT_TYPE = "vnd.docker.reference.type";
     private static final String BUILDKIT_SUBJECT = "vnd.docker.reference.digest";
     private static final String CREATED = "org.opencontainers.image.created";
@@ -52,7 +48,7 @@ public record ImageSummary(Digest digest, String mediaType, List<Platform> platf
 
     /** A signature, SBOM, attestation or other artifact of the image, or one of its platforms. */
     public record Artifact(String digest, String shortDigest, String type, String subject, String created,
-            List<Annotation> annotations, long size, String href) {
+            List<Annotation> annotations, String href) {
     }
 
     public record Annotation(String key, String value) {
@@ -97,8 +93,7 @@ public record ImageSummary(Digest digest, String mediaType, List<Platform> platf
             return Optional.empty();
         }
         ArtifactFormat format = image.format();
-        Optional<JsonNode> manifest = image.manifestFile(top.get())
-                .flatMap(p -> readJson(format, p, MAX_MANIFEST, true));
+        Optional<JsonNode> manifest = readManifest(format, top.get());
         if (manifest.isEmpty()) {
             return Optional.empty();
         }
@@ -141,18 +136,18 @@ public record ImageSummary(Digest digest, String mediaType, List<Platform> platf
             }
         } else {
             Optional<Digest> config = digest(m.path("config").path("digest"));
-            String name = config.flatMap(c -> file(format, rel("blobs", c)))
+            String name = config.flatMap(c -> file(format, ContainerImage.rel("blobs", c)))
                     .flatMap(p -> readJson(format, p, MAX_CONFIG, false)).map(ImageSummary::platform).orElse("unknown");
             platforms.add(new Platform(name, top.get().toString(), shortDigest(top.get()), href(top.get())));
         }
         return Optional.of(new ImageSummary(top.get(), mediaType, platforms, more,
-                groups(format, subjects, buildAttestations, moreAttestations)));
+                groups(image, subjects, buildAttestations, moreAttestations)));
     }
 
     /** An attestation manifest of BuildKit: its type is the predicate types of its layers (in-toto statements). */
     private static Artifact buildAttestation(ContainerImage image, Digest d, String subject) {
         List<String> predicates = new ArrayList<>();
-        image.manifestFile(d).flatMap(p -> readJson(image.format(), p, MAX_MANIFEST, true)).ifPresent(a -> {
+        readManifest(image.format(), d).ifPresent(a -> {
             for (JsonNode layer : a.path("layers")) {
                 String p = layer.path("annotations").path("in-toto.io/predicate-type").asText("");
                 if (!p.isEmpty() && !predicates.contains(p)) {
@@ -161,8 +156,7 @@ public record ImageSummary(Digest digest, String mediaType, List<Platform> platf
             }
         });
         String type = "in-toto (BuildKit)" + (predicates.isEmpty() ? "" : ": " + String.join(", ", predicates));
-        return new Artifact(d.toString(), shortDigest(d), cut(type), "attestation of " + subject, "", List.of(), -1,
-                href(d));
+        return new Artifact(d.toString(), shortDigest(d), cut(type), "attestation of " + subject, "", List.of(), href(d));
     }
 
     /**
@@ -170,9 +164,10 @@ public record ImageSummary(Digest digest, String mediaType, List<Platform> platf
      * SBOMs, attestations, then the other types in alphabetical order. A referrer of a
      * referrer (the signature of an SBOM) names the referrer it is about.
      */
-    private static List<Group> groups(ArtifactFormat format, Map<Digest, String> subjects, List<Artifact> build,
-            int moreBuild) {
-        Map<Digest, List<JsonNode>> bySubject = readReferrers(format);
+    private static List<Group> groups(ContainerImage image, Map<Digest, String> subjects, List<Artifact> build,
+            int moreBuild) throws IOException {
+        Map<Digest, List<JsonNode>> bySubject = new LinkedHashMap<>();
+        image.referrersBySubject().forEach((s, list) -> digest(s).ifPresent(d -> bySubject.put(d, list)));
         // names of referrers as subjects, before any is listed: "the signature of SBOM sha256:…"
         Map<Digest, String> names = new HashMap<>(subjects);
         Map<Digest, Integer> rank = new HashMap<>();
@@ -196,7 +191,7 @@ public record ImageSummary(Digest digest, String mediaType, List<Platform> platf
         ordered.sort(Comparator.comparing((Map.Entry<Digest, List<JsonNode>> e) ->
                 rank.getOrDefault(e.getKey(), Integer.MAX_VALUE)).thenComparing(e -> e.getKey().hex()));
         for (Map.Entry<Digest, List<JsonNode>> e : ordered) {
-            String subject = names.getOrDefault(e.getKey(), "sha256:" + e.getKey().hex().substring(0, 12));
+            String subject = names.getOrDefault(e.getKey(), "sha256:" + shortDigest(e.getKey()));
             for (JsonNode d : e.getValue()) {
                 Optional<Digest> digest = digest(d.path("digest"));
                 if (digest.isEmpty()) {
@@ -217,8 +212,7 @@ public record ImageSummary(Digest digest, String mediaType, List<Platform> platf
                     annotations.add(new Annotation(cut(a.getKey()), cut(a.getValue().asText(""))));
                 }
                 list.add(new Artifact(digest.get().toString(), shortDigest(digest.get()), cut(type), subject,
-                        cut(d.path("annotations").path(CREATED).asText("")), annotations, d.path("size").asLong(-1),
-                        href(digest.get())));
+                        cut(d.path("annotations").path(CREATED).asText("")), annotations, href(digest.get())));
             }
         }
         List<Group> groups = new ArrayList<>();
@@ -239,22 +233,6 @@ public record ImageSummary(Digest digest, String mediaType, List<Platform> platf
         return t.isEmpty() ? descriptor.path("mediaType").asText("unknown") : t;
     }
 
-    /** {@code container/.referrers}: subject digest → descriptors; empty when absent or unreadable (a WARN). */
-    private static Map<Digest, List<JsonNode>> readReferrers(ArtifactFormat format) {
-        Map<Digest, List<JsonNode>> found = new LinkedHashMap<>();
-        Optional<JsonNode> index = readJson(format, format.path().resolve(REFERRERS), MAX_REFERRERS_FILE, true);
-        index.ifPresent(n -> n.fields().forEachRemaining(e -> digest(e.getKey()).ifPresent(s -> {
-            List<JsonNode> list = new ArrayList<>();
-            e.getValue().forEach(d -> {
-                if (d.isObject()) {
-                    list.add(d);
-                }
-            });
-            found.put(s, list);
-        })));
-        return found;
-    }
-
     /** "os/architecture/variant" of a platform object or an image config. */
     private static String platform(JsonNode p) {
         String os = p.path("os").asText("");
@@ -265,6 +243,12 @@ public record ImageSummary(Digest digest, String mediaType, List<Platform> platf
         }
         return cut((os.isEmpty() ? "?" : os) + "/" + (arch.isEmpty() ? "?" : arch)
                 + (variant.isEmpty() ? "" : "/" + variant));
+    }
+
+    /** Manifest {@code d} of the image, if it is a JSON object (a WARN if not). */
+    private static Optional<JsonNode> readManifest(ArtifactFormat format, Digest d) {
+        return file(format, ContainerImage.rel("manifests", d))
+                .flatMap(p -> readJson(format, p, ContainerImage.MAX_MANIFEST, true));
     }
 
     /**
@@ -332,11 +316,7 @@ public record ImageSummary(Digest digest, String mediaType, List<Platform> platf
 
     /** The link to manifest {@code d}, relative to the job's page. */
     private static String href(Digest d) {
-        return ArtifactFormat.CONTAINER + "/" + rel("manifests", d);
-    }
-
-    private static String rel(String kind, Digest d) {
-        return kind + "/sha256/" + d.hex().substring(0, 2) + "/" + d.hex();
+        return ArtifactFormat.CONTAINER + "/" + ContainerImage.rel("manifests", d);
     }
 
     /** A pusher's text for the page: control characters as spaces, at most {@value #MAX_TEXT} characters. */

@@ -184,7 +184,7 @@ final class ImageContent {
     /** The image's file {@code <kind>/sha256/<xx>/<hex>}, in a tag whose manifest the caller may read. */
     private Optional<Path> referenced(HttpServerExchange ex, ImageName image, String kind, Digest d)
             throws IOException {
-        String rel = kind + "/sha256/" + d.hex().substring(0, 2) + "/" + d.hex();
+        String rel = ContainerImage.rel(kind, d);
         for (Map.Entry<String, ArtifactFormat> e : image.formats().entrySet()) {
             Path p = e.getValue().path().resolve(rel);
             if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)

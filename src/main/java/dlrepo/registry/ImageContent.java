@@ -11,14 +11,19 @@ import dlrepo.http.ReadableCopies;
 import dlrepo.http.RequestUser;
 import io.undertow.server.HttpServerExchange;
 import java.io.IOException;
+import dlrepo.fs.Quota;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * What a caller reaches by digest through an image name (whose read right the router
@@ -166,6 +171,60 @@ final class ImageContent {
     /** Whether the caller may read {@code d} in the tree (without authentication: whether it is in the store). */
     boolean readableElsewhere(HttpServerExchange ex, Digest d) throws IOException {
         return copies.find(ex, d, null, null).isPresent();
+    }
+
+    /**
+     * The files manifest {@code m} links into an image: itself, its children (which the
+     * caller must reach through {@code image}) and the blobs of both. MANIFEST_BLOB_UNKNOWN
+     * for a child missing, MANIFEST_INVALID for a child that is an index itself.
+     */
+    ReferrerAttachments.Linked linkedBy(HttpServerExchange ex, ImageName image, Manifest m) throws IOException {
+        Set<Digest> manifests = new LinkedHashSet<>();
+        Set<Digest> blobs = new LinkedHashSet<>(m.blobs());
+        manifests.add(m.digest());
+        for (Digest child : m.children()) {
+            Path p = manifest(ex, image, child).orElseThrow(() -> RegistryError.manifestBlobUnknown(child.toString()));
+            Manifest c;
+            try {
+                c = Manifest.parse(Files.readAllBytes(p), null);
+            } catch (NoSuchFileException e) {
+                throw RegistryError.manifestBlobUnknown(child.toString());
+            }
+            if (!c.children().isEmpty()) {
+                throw RegistryError.manifestInvalid("nested indexes are not supported");
+            }
+            manifests.add(child);
+            blobs.addAll(c.blobs());
+        }
+        return new ReferrerAttachments.Linked(m.digest(), manifests, blobs);
+    }
+
+    /**
+     * Runs {@code link}, which links {@code manifests} and {@code blobs} into an image of
+     * {@code image}: a user's pushes no longer count them as unlinked from then on (the
+     * usage counts them), and do again if it fails.
+     */
+    <T> T linking(ImageName image, Collection<Digest> manifests, Collection<Digest> blobs, Link<T> link)
+            throws IOException {
+        Optional<Quota> quota = image.repo().quota();
+        if (quota.isEmpty()) {
+            return link.run();
+        }
+        List<Path> linked = new ArrayList<>();
+        manifests.forEach(d -> linked.add(storage.blobs().path(d)));
+        blobs.forEach(d -> linked.add(storage.blobs().path(d)));
+        Map<Path, Long> released = quota.get().releaseUnlinked(linked);
+        try {
+            return link.run();
+        } catch (IOException | RuntimeException e) {
+            released.forEach((blob, size) -> quota.get().holdUnlinked(blob, size));
+            throw e;
+        }
+    }
+
+    /** What {@link #linking} runs. */
+    interface Link<T> {
+        T run() throws IOException;
     }
 
     /** The file holding manifest {@code d} as the caller may reach it through {@code image}. */

@@ -5,7 +5,6 @@ import dlrepo.fs.BlobStore;
 import dlrepo.fs.ContainerImage;
 import dlrepo.fs.Digest;
 import dlrepo.fs.Names;
-import dlrepo.fs.Quota;
 import dlrepo.fs.RepoException;
 import dlrepo.fs.Storage;
 import dlrepo.fs.Upload;
@@ -20,8 +19,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -261,24 +258,9 @@ final class ManifestEndpoint {
             } catch (RepoException e) {
                 throw RegistryError.of(400, "TAG_INVALID", e.getMessage());
             }
-            Set<Digest> manifests = new LinkedHashSet<>();
-            Set<Digest> layers = new LinkedHashSet<>(m.blobs());
-            manifests.add(m.digest());
-            for (Digest child : m.children()) {
-                Path p = content.manifest(ex, image, child)
-                        .orElseThrow(() -> RegistryError.manifestBlobUnknown(child.toString()));
-                Manifest c;
-                try {
-                    c = Manifest.parse(Files.readAllBytes(p), null);
-                } catch (NoSuchFileException e) {
-                    throw RegistryError.manifestBlobUnknown(child.toString());
-                }
-                if (!c.children().isEmpty()) {
-                    throw RegistryError.manifestInvalid("nested indexes are not supported");
-                }
-                manifests.add(child);
-                layers.addAll(c.blobs());
-            }
+            ReferrerAttachments.Linked files = content.linkedBy(ex, image, m);
+            Set<Digest> manifests = new LinkedHashSet<>(files.manifests());
+            Set<Digest> layers = new LinkedHashSet<>(files.blobs());
             requireBlobs(ex, image, layers);
             for (Digest child : m.children()) {
                 if (blobs.probe(child).isEmpty()) {
@@ -310,7 +292,6 @@ final class ManifestEndpoint {
      */
     private void replace(HttpServerExchange ex, ImageName image, String tag, Digest top, Set<Digest> manifests,
             Set<Digest> layers) throws IOException {
-        BlobStore blobs = storage.blobs();
         List<ReferrerAttachments.Linked> brought = referrers.closure(ex, image, tag, new LinkedHashSet<>(manifests));
         for (ReferrerAttachments.Linked l : brought) {
             manifests.addAll(l.manifests());
@@ -318,28 +299,17 @@ final class ManifestEndpoint {
         }
         ContainerImage target = new ContainerImage(
                 image.branch().tag(tag).job(image.parts().get(1)).format(ArtifactFormat.CONTAINER));
-        Optional<Quota> quota = image.repo().quota();
-        Map<Path, Long> released = new HashMap<>();
-        if (quota.isPresent()) {
-            // linked into the image now: counted by the usage from here on
-            List<Path> linked = new ArrayList<>();
-            manifests.forEach(d -> linked.add(blobs.path(d)));
-            layers.forEach(d -> linked.add(blobs.path(d)));
-            released.putAll(quota.get().releaseUnlinked(linked));
-        }
         try {
-            target.replace(top, manifests, layers, access.products(ex));
-        } catch (IOException | RuntimeException e) {
-            // not linked after all: they count again until a manifest links them
-            released.forEach((blob, size) -> quota.get().holdUnlinked(blob, size));
-            if (e instanceof RepoException r) {
-                switch (r.kind()) {
-                    case NOT_FOUND -> throw RegistryError.manifestBlobUnknown(r.getMessage());
-                    case BAD_REQUEST, QUOTA_EXCEEDED, FORBIDDEN, CONFLICT -> throw RegistryError.denied(r.getMessage());
-                    default -> throw r;
-                }
+            content.linking(image, manifests, layers, () -> {
+                target.replace(top, manifests, layers, access.products(ex));
+                return null;
+            });
+        } catch (RepoException r) {
+            switch (r.kind()) {
+                case NOT_FOUND -> throw RegistryError.manifestBlobUnknown(r.getMessage());
+                case BAD_REQUEST, QUOTA_EXCEEDED, FORBIDDEN, CONFLICT -> throw RegistryError.denied(r.getMessage());
+                default -> throw r;
             }
-            throw e;
         }
         for (Digest d : manifests) {
             content.tied(image, PendingBlobs.Kind.MANIFEST, d);

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dlrepo.fs.ArtifactFormat;
 import dlrepo.fs.ContainerImage;
 import dlrepo.fs.Digest;
-import dlrepo.fs.Quota;
 import dlrepo.fs.RepoException;
 import dlrepo.fs.Storage;
 import dlrepo.http.Access;
@@ -17,7 +16,6 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -73,16 +71,7 @@ final class ReferrerAttachments {
      * or the caller may not push to it. Under the name's lock.
      */
     void pushed(HttpServerExchange ex, ImageName image, Manifest m) throws IOException {
-        Set<Digest> manifests = new LinkedHashSet<>();
-        Set<Digest> blobs = new LinkedHashSet<>(m.blobs());
-        manifests.add(m.digest());
-        for (Digest child : m.children()) {
-            Path p = content.manifest(ex, image, child)
-                    .orElseThrow(() -> RegistryError.manifestBlobUnknown(child.toString()));
-            manifests.add(child);
-            blobs.addAll(read(p).map(Manifest::blobs).orElseThrow(
-                    () -> RegistryError.manifestBlobUnknown(child.toString())));
-        }
+        Linked files = content.linkedBy(ex, image, m);
         Map<String, ArtifactFormat> targets = new TreeMap<>();
         for (Map.Entry<String, ArtifactFormat> e : image.formats().entrySet()) {
             ContainerImage img = new ContainerImage(e.getValue());
@@ -106,14 +95,15 @@ final class ReferrerAttachments {
             }
         }
         List<Linked> group = new ArrayList<>();
-        group.add(new Linked(m.digest(), manifests, blobs));
+        group.add(files);
         group.addAll(closure(ex, image, null, Set.of(m.digest())));
         boolean attached = false;
         for (Map.Entry<String, ArtifactFormat> e : targets.entrySet()) {
             attached |= attach(ex, image, e.getKey(), new ContainerImage(e.getValue()), m.subject(), group);
         }
         if (!attached) {
-            referrers.await(image, new Referrers.Waiting(m.digest(), m.subject(), m.descriptor(), manifests, blobs,
+            referrers.await(image, new Referrers.Waiting(m.digest(), m.subject(), m.descriptor(), files.manifests(),
+                    files.blobs(),
                     RequestUser.of(ex)), d -> Files.isRegularFile(storage.blobs().path(d)));
             return;
         }
@@ -205,30 +195,20 @@ final class ReferrerAttachments {
             manifests.addAll(l.manifests());
             blobs.addAll(l.blobs());
         });
-        Optional<Quota> quota = image.repo().quota();
-        Map<Path, Long> released = new HashMap<>();
-        if (quota.isPresent()) {
-            List<Path> linked = new ArrayList<>();
-            manifests.forEach(d -> linked.add(storage.blobs().path(d)));
-            blobs.forEach(d -> linked.add(storage.blobs().path(d)));
-            released.putAll(quota.get().releaseUnlinked(linked));
-        }
         try {
-            target.attach(subject, manifests, blobs, access.products(ex));
-            return true;
-        } catch (IOException | RuntimeException e) {
-            released.forEach((blob, size) -> quota.get().holdUnlinked(blob, size));
-            if (e instanceof RepoException r) {
-                switch (r.kind()) {
-                    case NOT_FOUND -> {
-                        return false; // deleted meanwhile
-                    }
-                    case BAD_REQUEST -> throw locked(image, tag, subject);
-                    case QUOTA_EXCEEDED, FORBIDDEN, CONFLICT -> throw RegistryError.denied(r.getMessage());
-                    default -> throw r;
+            return content.linking(image, manifests, blobs, () -> {
+                target.attach(subject, manifests, blobs, access.products(ex));
+                return true;
+            });
+        } catch (RepoException r) {
+            switch (r.kind()) {
+                case NOT_FOUND -> {
+                    return false; // deleted meanwhile
                 }
+                case BAD_REQUEST -> throw locked(image, tag, subject);
+                case QUOTA_EXCEEDED, FORBIDDEN, CONFLICT -> throw RegistryError.denied(r.getMessage());
+                default -> throw r;
             }
-            throw e;
         }
     }
 

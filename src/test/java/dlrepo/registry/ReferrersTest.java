@@ -364,6 +364,26 @@ class ReferrersTest {
     }
 
     /**
+     * A referrer that is an index over an index is refused, as a tag's image is: before,
+     * it was accepted and linked without the inner index's children, so it could not be
+     * pulled whole.
+     */
+    @Test
+    void anIndexReferrerOverAnIndexIsRefused() throws Exception {
+        String name = name();
+        Image subject = Reg.pushImage(s, name, "v1", Reg.OCI_MANIFEST, 1, 100);
+        Image child = Reg.pushBlobs(s, name, Reg.OCI_MANIFEST, "arm64", 1, 10);
+        assertStatus(201, Reg.putManifest(s, name, child.digest(), child));
+        Image inner = Reg.index(Reg.OCI_INDEX, List.of(child), List.of("arm64"));
+        assertStatus(201, Reg.putManifest(s, name, inner.digest(), inner));
+        Image outer = indexReferrer(subject, List.of(inner));
+        JsonNode err = assertError(Reg.putManifest(s, name, outer.digest(), outer), 400, "MANIFEST_INVALID");
+        assertTrue(err.toString().contains("nested indexes"), err.toString());
+        assertEquals(List.of(), digests(referrers(s, name, subject.digest(), null)));
+        assertFalse(Files.exists(entry(name, "v1", "manifests", outer.digest())));
+    }
+
+    /**
      * An index referrer may list the tagged image itself as a child: deleting the referrer
      * leaves the image whole. Before, the image's own manifest was unlinked with the
      * referrer's children (no other manifest of the image references it) and the tag broke.

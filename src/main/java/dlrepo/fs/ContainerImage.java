@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -127,26 +128,31 @@ public final class ContainerImage {
     }
 
     /**
-     * Unlinks referrer {@code referrer}: its manifest, and the files of {@code files} (its
-     * blobs and children) that no other manifest of the image references. False if the
-     * image does not hold it, or holds it as its tagged manifest (deleting that deletes
-     * the image).
+     * Unlinks referrers in one change: the manifest of each key of {@code referrers}, and
+     * the files of its value (its blobs and children) that no manifest left in the image
+     * references. A referrer the image does not hold, or holds as its tagged manifest
+     * (deleting that deletes the image), is left alone. False if none was held.
      */
-    public boolean detach(Digest referrer, Collection<Digest> files) throws IOException {
+    public boolean detach(Map<Digest, ? extends Collection<Digest>> referrers) throws IOException {
         Disk disk = disk();
         Map<String, Digest> after = new TreeMap<>();
         boolean[] held = {false};
         try {
             format.updateContents(current -> {
-                String mine = rel("manifests", referrer);
-                held[0] = current.containsKey(mine) && !manifest().equals(Optional.of(referrer));
                 after.putAll(current);
+                Optional<Digest> top = manifest();
+                Set<Digest> files = new LinkedHashSet<>();
+                referrers.forEach((referrer, linked) -> {
+                    if (!top.equals(Optional.of(referrer)) && after.remove(rel("manifests", referrer)) != null) {
+                        held[0] = true;
+                        files.addAll(linked);
+                    }
+                });
                 if (!held[0]) {
                     return after;
                 }
-                after.remove(mine);
                 // the tagged manifest stays even when only a referrer lists it (an index over the image)
-                Set<Digest> used = new HashSet<>(manifest().stream().toList());
+                Set<Digest> used = new HashSet<>(top.stream().toList());
                 for (Map.Entry<String, Digest> e : after.entrySet()) {
                     if (e.getKey().equals(rel("manifests", e.getValue()))) {
                         readManifest(e.getKey()).ifPresent(m -> used.addAll(references(m)));

@@ -139,25 +139,28 @@ final class ReferrerAttachments {
         for (Map.Entry<String, ContainerImage> e : holders.entrySet()) {
             ContainerImage img = e.getValue();
             // its own referrers (a signature of an SBOM) leave with it
-            for (Digest gone : withReferrersOf(img, d)) {
+            Map<Digest, Set<Digest>> gone = new LinkedHashMap<>();
+            Set<Digest> manifests = new LinkedHashSet<>();
+            for (Digest r : withReferrersOf(img, d)) {
                 Set<Digest> files = new LinkedHashSet<>();
-                Set<Digest> manifests = new LinkedHashSet<>(List.of(gone));
-                linkedIn(img, gone).ifPresent(l -> {
+                manifests.add(r);
+                linkedIn(img, r).ifPresent(l -> {
                     files.addAll(l.manifests());
                     files.addAll(l.blobs());
                     manifests.addAll(l.manifests());
                 });
-                files.remove(gone);
-                try {
-                    deleted |= img.detach(gone, files);
-                } catch (RepoException r) {
-                    if (r.kind() == RepoException.Kind.BAD_REQUEST) {
-                        throw lockedReferrer(image, e.getKey(), d);
-                    }
-                    throw r;
-                }
-                content.deleted(image, manifests);
+                files.remove(r);
+                gone.put(r, files);
             }
+            try {
+                deleted |= img.detach(gone);
+            } catch (RepoException r) {
+                if (r.kind() == RepoException.Kind.BAD_REQUEST) {
+                    throw lockedReferrer(image, e.getKey(), d);
+                }
+                throw r;
+            }
+            content.deleted(image, manifests);
         }
         Optional<Referrers.Waiting> w = referrers.waiting(image, d);
         if (w.isPresent() && content.waitingVisible(ex, w.get().pusher())) {

@@ -103,8 +103,7 @@ final class ReferrerAttachments {
         }
         if (!attached) {
             referrers.await(image, new Referrers.Waiting(m.digest(), m.subject(), m.descriptor(), files.manifests(),
-                    files.blobs(),
-                    RequestUser.of(ex)), d -> Files.isRegularFile(storage.blobs().path(d)));
+                    files.blobs(), RequestUser.of(ex)), d -> Files.isRegularFile(storage.blobs().path(d)));
             return;
         }
         for (Linked l : group) {

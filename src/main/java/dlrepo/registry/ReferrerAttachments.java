@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -73,6 +74,8 @@ final class ReferrerAttachments {
     void pushed(HttpServerExchange ex, ImageName image, Manifest m) throws IOException {
         Linked files = content.linkedBy(ex, image, m);
         Map<String, ArtifactFormat> targets = new TreeMap<>();
+        // the closure below needs these indexes too: each parsed once per push
+        Map<String, Map<String, List<JsonNode>>> indexes = new HashMap<>();
         for (Map.Entry<String, ArtifactFormat> e : image.formats().entrySet()) {
             ContainerImage img = new ContainerImage(e.getValue());
             String path = "/v2/" + image.name() + "/manifests/" + e.getKey();
@@ -85,7 +88,9 @@ final class ReferrerAttachments {
                 if (e.getValue().job().isLocked()) {
                     throw locked(image, e.getKey(), m.subject());
                 }
-                List<JsonNode> listed = img.referrers(m.subject());
+                Map<String, List<JsonNode>> index = img.referrersBySubject();
+                indexes.put(e.getKey(), index);
+                List<JsonNode> listed = index.getOrDefault(m.subject().toString(), List.of());
                 if (listed.size() >= MAX_PER_SUBJECT && listed.stream()
                         .noneMatch(d -> d.path("digest").asText().equals(m.digest().toString()))) {
                     throw RegistryError.denied(m.subject() + " already has " + MAX_PER_SUBJECT + " referrers in "
@@ -96,7 +101,7 @@ final class ReferrerAttachments {
         }
         List<Linked> group = new ArrayList<>();
         group.add(files);
-        group.addAll(closure(ex, image, null, Set.of(m.digest())));
+        group.addAll(closure(ex, image, null, Set.of(m.digest()), indexes));
         boolean attached = false;
         for (Map.Entry<String, ArtifactFormat> e : targets.entrySet()) {
             attached |= attach(ex, image, e.getKey(), new ContainerImage(e.getValue()), m.subject(), group);
@@ -233,13 +238,22 @@ final class ReferrerAttachments {
      * (else left out, logged).
      */
     List<Linked> closure(HttpServerExchange ex, ImageName image, String tag, Set<Digest> roots) throws IOException {
+        return closure(ex, image, tag, roots, Map.of());
+    }
+
+    /** {@link #closure}, with the {@code .referrers} of some tags ({@code read}, by tag) parsed already. */
+    private List<Linked> closure(HttpServerExchange ex, ImageName image, String tag, Set<Digest> roots,
+            Map<String, Map<String, List<JsonNode>>> read) throws IOException {
         Map<Digest, Linked> found = new LinkedHashMap<>();
         // each tag's index read once, not once per referrer found
         Map<ContainerImage, Map<String, List<JsonNode>>> others = new LinkedHashMap<>();
         for (Map.Entry<String, ArtifactFormat> e : image.formats().entrySet()) {
             if (e.getKey().equals(tag) || access.canRead(ex, "/v2/" + image.name() + "/manifests/" + e.getKey())) {
                 ContainerImage img = new ContainerImage(e.getValue());
-                if (img.exists()) {
+                Map<String, List<JsonNode>> index = read.get(e.getKey());
+                if (index != null) {
+                    others.put(img, index);
+                } else if (img.exists()) {
                     others.put(img, img.referrersBySubject());
                 }
             }
